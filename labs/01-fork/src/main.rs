@@ -1,0 +1,68 @@
+//! Lab 01 — fork: one process becomes two.
+//!
+//! Post 002 forks and lets the child change `var` to 9 while the parent keeps 10. Post 003
+//! says the forked child "shares the same memory state" as its parent. Which is it? This
+//! program answers with a private variable, a counter in MAP_SHARED memory, and a line that
+//! was still in stdout's buffer when `fork()` copied the process.
+//!
+//! Run the spec: `cargo test -p lab01`. Read `labs/01-fork/README.md` first.
+
+use clap::Parser;
+use nix::sys::wait::waitpid;
+use nix::unistd::{ForkResult, fork, getpid, getppid};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Fork once; compare a private variable with a MAP_SHARED counter.
+#[derive(Parser)]
+struct Args {
+    /// Leave the "before the fork" line in stdout's buffer when forking (to see it twice).
+    #[arg(long)]
+    no_flush: bool,
+}
+
+/// A counter in memory that both processes map.
+fn shared_counter() -> &'static AtomicU32 {
+    // TODO(2): this counter lives in ordinary heap memory, which fork() *copies*: the child's
+    // increment never reaches the parent. Put it in an anonymous MAP_SHARED mapping instead
+    // (nix::sys::mman::mmap_anonymous with ProtFlags READ|WRITE and MapFlags::MAP_SHARED).
+    Box::leak(Box::new(AtomicU32::new(0)))
+}
+
+fn main() {
+    let args: Args = labkit::args();
+    labkit::role("parent");
+
+    // `print!` without a newline: the text waits in stdout's buffer.
+    print!("Before the fork my PID is {}. ", getpid());
+    if !args.no_flush {
+        // TODO(1): the child gets a copy of stdout's buffer, and prints it again when it exits.
+        // Flush stdout here, before forking.
+    }
+
+    let mut var = 10;
+    let counter = shared_counter();
+
+    // SAFETY: this program has one thread, so the child may do anything after fork.
+    match unsafe { fork() }.expect("fork") {
+        ForkResult::Child => {
+            labkit::role("child");
+            println!("I am a child: pid {}, parent {}", getpid(), getppid());
+            labkit::note_num("ppid", getppid().as_raw());
+            var = 9;
+            counter.fetch_add(1, Ordering::SeqCst);
+            labkit::note_num("var", var);
+            // exit() flushes stdout: whatever the buffer held at fork is written now, again.
+            std::process::exit(0);
+        }
+        ForkResult::Parent { child } => {
+            println!("I am the father of {child}");
+            waitpid(child, None).expect("waitpid");
+            println!(
+                "parent: var = {var}, shared counter = {}",
+                counter.load(Ordering::SeqCst)
+            );
+            labkit::note_num("var", var);
+            labkit::note_num("counter", counter.load(Ordering::SeqCst));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Builds `proclab-sandbox` (sandbox.rs, std only) with the same rustc that builds the harness,
+//! and tells the harness where it is. A spec then finds it with `env!("PROCLAB_SANDBOX")`,
+//! whichever package the spec is compiled for.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    println!("cargo::rerun-if-changed=sandbox.rs");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let exe = out.join("proclab-sandbox");
+    let status = Command::new(rustc)
+        .args([
+            "--edition",
+            "2024",
+            "--crate-name",
+            "proclab_sandbox",
+            "-C",
+            "opt-level=1",
+        ])
+        .args(["-C", "debuginfo=0", "-o"])
+        .arg(&exe)
+        .arg("sandbox.rs")
+        .status()
+        .expect("build.rs: cannot run rustc to build proclab-sandbox");
+    assert!(
+        status.success(),
+        "build.rs: rustc failed to build sandbox.rs"
+    );
+    println!("cargo::rustc-env=PROCLAB_SANDBOX={}", exe.display());
+}

@@ -1,0 +1,141 @@
+//! The trace: what the lab (through `labkit`) and the sandbox reported on the private pipe.
+
+use std::fmt;
+
+/// How a process ended, as its parent's `waitpid` saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `exit(n)` or returning from main.
+    Code(i32),
+    /// Killed by a signal (and whether it dumped core).
+    Signal(i32, bool),
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exited with status {c}"),
+            Exit::Signal(s, core) => write!(
+                f,
+                "killed by signal {s} (SIG{}){}",
+                crate::tree::signal_name(*s),
+                if *core { ", core dumped" } else { "" }
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `labkit::role(name)`
+    Role(String),
+    /// `labkit::note(key, value)`
+    Note(String, String),
+    /// `labkit::pause(label)`: the process now waits for the spec.
+    Pause(String),
+    /// The sandbox started the lab as `pid`.
+    Spawn(i32),
+    /// The sandbox reaped `pid`.
+    Exited(i32, Exit),
+    /// The sandbox has no child left: the whole scenario has ended.
+    Empty,
+    /// Anything else (kept for the failure report).
+    Other(String),
+}
+
+/// One record of the trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Who wrote it.
+    pub pid: i32,
+    /// CLOCK_MONOTONIC, in ns, when it was written.
+    pub t_ns: i128,
+    pub kind: Kind,
+}
+
+impl Event {
+    pub fn parse(line: &str) -> Option<Event> {
+        let mut it = line.splitn(4, ' ');
+        let pid = it.next()?.parse().ok()?;
+        let t_ns = it.next()?.parse().ok()?;
+        let kind_word = it.next()?;
+        let rest = it.next().unwrap_or("").trim_end();
+        let kind = match kind_word {
+            "role" => Kind::Role(rest.to_string()),
+            "note" => {
+                let (k, v) = rest.split_once(' ').unwrap_or((rest, ""));
+                Kind::Note(k.to_string(), v.to_string())
+            }
+            "pause" => Kind::Pause(rest.to_string()),
+            "spawn" => Kind::Spawn(rest.parse().ok()?),
+            "exit" => {
+                let w: Vec<&str> = rest.split(' ').collect();
+                let pid = w.first()?.parse().ok()?;
+                let n = w.get(2)?.parse().ok()?;
+                let exit = match *w.get(1)? {
+                    "code" => Exit::Code(n),
+                    "signal" => Exit::Signal(n, w.get(3) == Some(&"core")),
+                    _ => return None,
+                };
+                Kind::Exited(pid, exit)
+            }
+            "empty" => Kind::Empty,
+            _ => Kind::Other(format!("{kind_word} {rest}")),
+        };
+        Some(Event { pid, t_ns, kind })
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Role(r) => write!(f, "{} is the {r}", self.pid),
+            Kind::Note(k, v) => write!(f, "{} noted {k} = {v}", self.pid),
+            Kind::Pause(l) => write!(f, "{} paused: {l}", self.pid),
+            Kind::Spawn(p) => write!(f, "sandbox started the lab as {p}"),
+            Kind::Exited(p, e) => write!(f, "sandbox reaped {p}: {e}"),
+            Kind::Empty => write!(f, "sandbox: no process left"),
+            Kind::Other(s) => write!(f, "{} {s}", self.pid),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_kind() {
+        let k = |l: &str| Event::parse(l).unwrap().kind;
+        assert_eq!(k("7 1 role parent"), Kind::Role("parent".into()));
+        assert_eq!(k("7 1 role worker 2"), Kind::Role("worker 2".into()));
+        assert_eq!(k("7 1 note var 10"), Kind::Note("var".into(), "10".into()));
+        assert_eq!(
+            k("7 1 note list 1 2 3"),
+            Kind::Note("list".into(), "1 2 3".into())
+        );
+        assert_eq!(k("7 1 pause look"), Kind::Pause("look".into()));
+        assert_eq!(k("7 1 spawn 8"), Kind::Spawn(8));
+        assert_eq!(k("7 1 exit 8 code 3"), Kind::Exited(8, Exit::Code(3)));
+        assert_eq!(
+            k("7 1 exit 8 signal 9"),
+            Kind::Exited(8, Exit::Signal(9, false))
+        );
+        assert_eq!(
+            k("7 1 exit 8 signal 6 core"),
+            Kind::Exited(8, Exit::Signal(6, true))
+        );
+        assert_eq!(k("7 1 empty"), Kind::Empty);
+        assert!(Event::parse("garbage").is_none());
+        assert!(Event::parse("7 1 exit x code 1").is_none());
+    }
+
+    #[test]
+    fn exits_read_like_a_sentence() {
+        assert_eq!(
+            Exit::Signal(9, false).to_string(),
+            "killed by signal 9 (SIGKILL)"
+        );
+        assert_eq!(Exit::Code(0).to_string(), "exited with status 0");
+    }
+}

@@ -1,0 +1,352 @@
+//! Snapshots of a scenario's process tree, read from /proc with the `procfs` crate.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+/// Short names of the standard signals, index = signal number.
+const SIGNAL_NAMES: [&str; 32] = [
+    "0", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+];
+
+/// "TERM" for 15, "RT34" for 34.
+pub fn signal_name(sig: i32) -> String {
+    match usize::try_from(sig) {
+        Ok(i) if i < SIGNAL_NAMES.len() => SIGNAL_NAMES[i].to_string(),
+        _ => format!("RT{sig}"),
+    }
+}
+
+/// The signals set in a /proc mask (bit n-1 is signal n), by short name. glibc's two
+/// reserved real-time signals (32 and 33, used by its threads library) are left out.
+pub fn mask_names(mask: u64) -> Vec<String> {
+    (1..=64)
+        .filter(|&s| s != 32 && s != 33 && mask & (1u64 << (s - 1)) != 0)
+        .map(signal_name)
+        .collect()
+}
+
+/// The bit of signal `sig` in a /proc signal mask.
+pub fn bit(sig: nix::sys::signal::Signal) -> u64 {
+    1u64 << (sig as i32 - 1)
+}
+
+/// One process as /proc shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    /// R running, S sleeping, D disk, T stopped, Z zombie, X dead …
+    pub state: char,
+    /// Signals with a handler installed (SigCgt), ignored (SigIgn), blocked (SigBlk).
+    pub caught: u64,
+    pub ignored: u64,
+    pub blocked: u64,
+    pub threads: i64,
+    pub comm: String,
+    /// Clock ticks after boot at which it started: with `pid`, the process's identity.
+    pub starttime: u64,
+}
+
+impl Proc {
+    pub fn is_zombie(&self) -> bool {
+        matches!(self.state, 'Z' | 'X')
+    }
+    pub fn catches(&self, sig: nix::sys::signal::Signal) -> bool {
+        self.caught & bit(sig) != 0
+    }
+    pub fn ignores(&self, sig: nix::sys::signal::Signal) -> bool {
+        self.ignored & bit(sig) != 0
+    }
+    pub fn blocks(&self, sig: nix::sys::signal::Signal) -> bool {
+        self.blocked & bit(sig) != 0
+    }
+}
+
+/// Where a process is in its life, as the kernel reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Life {
+    /// Exists and has not exited (any state but Z/X).
+    Alive(char),
+    /// Exited, not yet reaped by its parent.
+    Zombie,
+    /// Reaped: no longer in /proc (or its pid now names a different process).
+    Gone,
+}
+
+/// Reads one process; `None` if it does not exist (any more).
+pub fn read_proc(pid: i32) -> Option<Proc> {
+    let p = procfs::process::Process::new(pid).ok()?;
+    let stat = p.stat().ok()?;
+    let (caught, ignored, blocked) = match p.status() {
+        Ok(s) => (s.sigcgt, s.sigign, s.sigblk),
+        // A zombie's status is still readable; a race with the reaper is not an error.
+        Err(_) => (0, stat.sigignore, 0),
+    };
+    Some(Proc {
+        pid,
+        ppid: stat.ppid,
+        pgid: stat.pgrp,
+        sid: stat.session,
+        state: stat.state,
+        caught,
+        ignored,
+        blocked,
+        threads: stat.num_threads,
+        comm: stat.comm,
+        starttime: stat.starttime,
+    })
+}
+
+/// The processes of one scenario: the sandbox (`root`) and everything below it, plus anything
+/// still in its session that has left the subtree.
+#[derive(Clone, Debug, Default)]
+pub struct Tree {
+    pub root: i32,
+    pub procs: BTreeMap<i32, Proc>,
+    /// Role names by pid, as the lab announced them.
+    pub roles: HashMap<i32, String>,
+}
+
+impl Tree {
+    /// Reads the tree below `root` from /proc now.
+    pub fn snapshot(root: i32) -> Tree {
+        let mut all: HashMap<i32, (i32, i32)> = HashMap::new(); // pid -> (ppid, sid)
+        if let Ok(iter) = procfs::process::all_processes() {
+            for p in iter.flatten() {
+                if let Ok(stat) = p.stat() {
+                    all.insert(stat.pid, (stat.ppid, stat.session));
+                }
+            }
+        }
+        // Below `root` if walking up the ppid chain reaches it.
+        let member = |pid: i32| -> bool {
+            let mut cur = pid;
+            for _ in 0..4096 {
+                if cur == root {
+                    return true;
+                }
+                match all.get(&cur) {
+                    Some(&(ppid, _)) if ppid > 0 => cur = ppid,
+                    _ => return false,
+                }
+            }
+            false
+        };
+        let mut procs = BTreeMap::new();
+        for (&pid, &(_, sid)) in &all {
+            if sid == root || member(pid) {
+                if let Some(p) = read_proc(pid) {
+                    procs.insert(pid, p);
+                }
+            }
+        }
+        Tree {
+            root,
+            procs,
+            roles: HashMap::new(),
+        }
+    }
+
+    pub fn get(&self, pid: i32) -> Option<&Proc> {
+        self.procs.get(&pid)
+    }
+
+    pub fn life(&self, pid: i32) -> Life {
+        match self.procs.get(&pid) {
+            None => Life::Gone,
+            Some(p) if p.is_zombie() => Life::Zombie,
+            Some(p) => Life::Alive(p.state),
+        }
+    }
+    pub fn alive(&self, pid: i32) -> bool {
+        matches!(self.life(pid), Life::Alive(_))
+    }
+    pub fn zombie(&self, pid: i32) -> bool {
+        self.life(pid) == Life::Zombie
+    }
+    pub fn gone(&self, pid: i32) -> bool {
+        self.life(pid) == Life::Gone
+    }
+    pub fn ppid(&self, pid: i32) -> Option<i32> {
+        self.get(pid).map(|p| p.ppid)
+    }
+    pub fn pgid(&self, pid: i32) -> Option<i32> {
+        self.get(pid).map(|p| p.pgid)
+    }
+    /// Processes of the scenario, the sandbox left out.
+    pub fn lab_procs(&self) -> impl Iterator<Item = &Proc> {
+        self.procs.values().filter(move |p| p.pid != self.root)
+    }
+    /// Members of process group `pgid`.
+    pub fn group(&self, pgid: i32) -> Vec<i32> {
+        self.procs
+            .values()
+            .filter(|p| p.pgid == pgid)
+            .map(|p| p.pid)
+            .collect()
+    }
+    pub fn zombies(&self) -> Vec<i32> {
+        self.lab_procs()
+            .filter(|p| p.is_zombie())
+            .map(|p| p.pid)
+            .collect()
+    }
+    pub fn children(&self, pid: i32) -> Vec<i32> {
+        self.procs
+            .values()
+            .filter(|p| p.ppid == pid && p.pid != pid)
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    fn label(&self, p: &Proc) -> String {
+        if p.pid == self.root {
+            "sandbox".into()
+        } else {
+            match self.roles.get(&p.pid) {
+                Some(r) => r.clone(),
+                None => format!("({})", p.comm),
+            }
+        }
+    }
+
+    fn line(&self, p: &Proc) -> String {
+        let mut s = format!(
+            "{} {:<10} {}  pgid {}",
+            p.pid,
+            self.label(p),
+            p.state,
+            p.pgid
+        );
+        if p.sid != self.root {
+            let _ = write!(s, "  sid {}", p.sid);
+        }
+        for (word, mask) in [
+            ("caught", p.caught),
+            ("ignored", p.ignored),
+            ("blocked", p.blocked),
+        ] {
+            let names = mask_names(mask);
+            if !names.is_empty() {
+                let _ = write!(s, "  {word} {}", names.join(","));
+            }
+        }
+        if p.threads > 1 {
+            let _ = write!(s, "  threads {}", p.threads);
+        }
+        s
+    }
+
+    /// Draws the tree, e.g.
+    /// ```text
+    /// 4239 sandbox    S  pgid 4239
+    /// └─ 4240 parent     S  pgid 4240  caught TERM
+    ///    └─ 4242 child      Z  pgid 4240
+    /// ```
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let tops: Vec<i32> = self
+            .procs
+            .values()
+            .filter(|p| p.pid == self.root || !self.procs.contains_key(&p.ppid))
+            .map(|p| p.pid)
+            .collect();
+        for top in tops {
+            self.draw(top, "", None, &mut out);
+        }
+        if self.procs.is_empty() {
+            out.push_str("(no process left)\n");
+        }
+        out
+    }
+
+    fn draw(&self, pid: i32, indent: &str, last: Option<bool>, out: &mut String) {
+        let Some(p) = self.procs.get(&pid) else {
+            return;
+        };
+        let (branch, next_indent) = match last {
+            None => ("", indent.to_string()),
+            Some(true) => ("└─ ", format!("{indent}   ")),
+            Some(false) => ("├─ ", format!("{indent}│  ")),
+        };
+        let _ = writeln!(out, "{indent}{branch}{}", self.line(p));
+        let kids = self.children(pid);
+        for (i, k) in kids.iter().enumerate() {
+            self.draw(*k, &next_indent, Some(i + 1 == kids.len()), out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proc(pid: i32, ppid: i32, pgid: i32, state: char) -> Proc {
+        Proc {
+            pid,
+            ppid,
+            pgid,
+            sid: 10,
+            state,
+            caught: 0,
+            ignored: 0,
+            blocked: 0,
+            threads: 1,
+            comm: "x".into(),
+            starttime: 0,
+        }
+    }
+
+    #[test]
+    fn masks_name_their_signals() {
+        assert_eq!(mask_names(1 << 14), vec!["TERM"]);
+        assert_eq!(mask_names((1 << 1) | (1 << 16)), vec!["INT", "CHLD"]);
+        assert_eq!(signal_name(34), "RT34");
+    }
+
+    #[test]
+    fn render_draws_roles_states_and_branches() {
+        let mut t = Tree {
+            root: 10,
+            ..Default::default()
+        };
+        t.procs.insert(10, proc(10, 1, 10, 'S'));
+        let mut parent = proc(11, 10, 11, 'S');
+        parent.caught = 1 << 14;
+        t.procs.insert(11, parent);
+        t.procs.insert(12, proc(12, 11, 11, 'Z'));
+        t.procs.insert(13, proc(13, 11, 11, 'S'));
+        t.roles.insert(11, "parent".into());
+        t.roles.insert(12, "child".into());
+        let r = t.render();
+        assert!(r.starts_with("10 sandbox"), "{r}");
+        assert!(
+            r.contains("└─ 11 parent     S  pgid 11  caught TERM"),
+            "{r}"
+        );
+        assert!(r.contains("   ├─ 12 child      Z  pgid 11"), "{r}");
+        assert!(r.contains("   └─ 13 (x)        S  pgid 11"), "{r}");
+        assert_eq!(t.life(12), Life::Zombie);
+        assert_eq!(t.life(13), Life::Alive('S'));
+        assert_eq!(t.life(99), Life::Gone);
+        assert_eq!(t.zombies(), vec![12]);
+    }
+
+    #[test]
+    fn snapshot_of_our_own_subtree_finds_a_child() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let me = std::process::id() as i32;
+        let t = Tree::snapshot(me);
+        let kid = child.id() as i32;
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(t.ppid(kid), Some(me), "{}", t.render());
+    }
+}

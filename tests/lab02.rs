@@ -1,0 +1,58 @@
+//! Spec of lab 02 — zombie. Judges labs/02-zombie (`cargo test -p lab02`) and
+//! solutions/02-zombie (`cargo test -p sol02`).
+
+use harness::prelude::*;
+
+/// Post 002 holds: an exited child is a zombie (Z) of its parent until the parent waits.
+#[test]
+fn an_exited_child_is_a_zombie_until_its_parent_waits() {
+    let sc = Scenario::start(lab!(), &[]);
+    let parent = sc.role("parent");
+    let child = sc.role("child");
+    sc.paused("the child has exited; the parent has not waited");
+    sc.step("the child exits; the parent is paused and has not called waitpid");
+    sc.until(
+        "the child is a zombie (Z) whose parent is still the parent",
+        |t| t.zombie(child) && t.ppid(child) == Some(parent),
+    );
+    sc.step("the parent goes on and calls waitpid");
+    sc.release();
+    sc.paused("the parent has reaped the child");
+    let t = sc.snapshot();
+    sc.expect(
+        t.gone(child) && t.alive(parent),
+        &format!("after waitpid returned, child {child} is gone (reaped) while the parent {parent} is still alive"),
+    );
+    sc.expect(
+        sc.stdout().contains(&format!("reaped {child}")),
+        "the parent prints \"reaped <pid>: <status>\"",
+    );
+}
+
+/// When the parent exits without waiting, its zombie is reparented to the nearest subreaper —
+/// here the sandbox — which reaps it. Not to pid 1.
+#[test]
+fn a_zombie_left_behind_is_reaped_by_the_subreaper() {
+    let sc = Scenario::start(lab!(), &["--no-wait"]);
+    let parent = sc.role("parent");
+    let child = sc.role("child");
+    sc.paused("the child has exited; the parent has not waited");
+    sc.until("the child is a zombie of the parent", |t| {
+        t.zombie(child) && t.ppid(child) == Some(parent)
+    });
+    sc.step("the parent exits without waiting");
+    sc.release();
+    sc.expect_eq(
+        sc.exit_of(parent),
+        Exit::Code(0),
+        "the parent exits normally",
+    );
+    sc.expect_eq(
+        sc.exit_of(child),
+        Exit::Code(0),
+        "the sandbox (the child subreaper) reaps the orphaned zombie and sees its status",
+    );
+    sc.until("no zombie is left", |t| {
+        t.gone(child) && t.zombies().is_empty()
+    });
+}

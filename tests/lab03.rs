@@ -1,0 +1,53 @@
+//! Spec of lab 03 — orphan. Judges labs/03-orphan (`cargo test -p lab03`) and
+//! solutions/03-orphan (`cargo test -p sol03`).
+
+use harness::prelude::*;
+
+/// Post 002 says the orphan is "managed by pid 1". Partly: it goes to the nearest child
+/// subreaper (the sandbox here), and only without one to pid 1.
+#[test]
+fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1() {
+    let sc = Scenario::start(lab!(), &[]);
+    let parent = sc.role("parent");
+    let child = sc.role("child");
+    let sandbox = sc.sandbox_pid();
+    sc.step("the parent exits without waiting; the child goes on");
+    sc.expect_eq(
+        sc.exit_of(parent),
+        Exit::Code(0),
+        "the parent exits normally",
+    );
+    let adopter: i32 = sc.note(child, "new-ppid").parse().unwrap_or(-1);
+    sc.expect(
+        adopter == sandbox,
+        &format!("the orphan reports its new parent: the sandbox {sandbox} (the nearest child subreaper), not its old parent {parent} and not pid 1 — observed {adopter}"),
+    );
+    sc.paused("the orphan keeps running");
+    sc.until(
+        "the orphan is alive, its ppid is the sandbox, its process group unchanged",
+        |t| t.alive(child) && t.ppid(child) == Some(sandbox) && t.pgid(child) == Some(parent),
+    );
+    sc.step("the orphan finishes its work");
+    sc.release();
+    sc.expect_eq(
+        sc.exit_of(child),
+        Exit::Code(0),
+        "the orphan ends normally and its new parent reaps it",
+    );
+}
+
+/// The orphan keeps printing after its parent has gone.
+#[test]
+fn an_orphan_keeps_running_after_its_parent_is_gone() {
+    let sc = Scenario::start(lab!(), &[]);
+    let parent = sc.role("parent");
+    let child = sc.role("child");
+    sc.exit_of(parent);
+    sc.paused("the orphan keeps running");
+    sc.release();
+    let out = sc.final_stdout();
+    sc.expect(
+        out.contains(&format!("child {child}: done")),
+        "the orphan prints \"done\" after its parent exited",
+    );
+}
