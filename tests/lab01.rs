@@ -12,16 +12,8 @@ fn the_child_is_a_new_process_whose_parent_is_the_caller() {
     let child = sc.role("child");
     sc.step("the parent forks once");
     sc.expect(child != parent, "the child has a pid of its own");
-    sc.expect_eq(
-        sc.note(child, "ppid"),
-        parent.to_string(),
-        "the child's getppid() is the parent's pid",
-    );
-    sc.expect_eq(
-        sc.exit_of(parent),
-        Exit::Code(0),
-        "the parent exits normally",
-    );
+    sc.expect_eq(sc.note(child, "ppid"), parent.to_string(), "the child's getppid() is the parent's pid");
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
 }
 
 /// Post 002 holds, post 003 ("shares the same memory state") fails: memory is copied.
@@ -31,11 +23,7 @@ fn a_variable_is_copied_not_shared() {
     let parent = sc.role("parent");
     let child = sc.role("child");
     sc.step("the child sets var = 9; the parent waits for it, then reads var");
-    sc.expect_eq(
-        sc.note(child, "var"),
-        "9".to_string(),
-        "the child sees its own change",
-    );
+    sc.expect_eq(sc.note(child, "var"), "9".to_string(), "the child sees its own change");
     sc.expect_eq(
         sc.note(parent, "var"),
         "10".to_string(),
@@ -61,10 +49,7 @@ fn a_map_shared_counter_is_seen_by_both() {
 #[rstest]
 #[case::flushed(&[], 1)]
 #[case::not_flushed(&["--no-flush"], 2)]
-fn buffered_output_is_duplicated_only_when_not_flushed(
-    #[case] args: &[&str],
-    #[case] times: usize,
-) {
+fn buffered_output_is_duplicated_only_when_not_flushed(#[case] args: &[&str], #[case] times: usize) {
     let sc = Scenario::start(lab!(), args);
     let out = sc.final_stdout();
     sc.expect_eq(

@@ -11,21 +11,29 @@ fn an_exited_child_is_a_zombie_until_its_parent_waits() {
     let child = sc.role("child");
     sc.paused("the child has exited; the parent has not waited");
     sc.step("the child exits; the parent is paused and has not called waitpid");
-    sc.until(
-        "the child is a zombie (Z) whose parent is still the parent",
-        |t| t.zombie(child) && t.ppid(child) == Some(parent),
-    );
+    sc.until("the child is a zombie (Z) whose parent is still the parent", |t| {
+        t.zombie(child) && t.ppid(child) == Some(parent)
+    });
     sc.step("the parent goes on and calls waitpid");
     sc.release();
     sc.paused("the parent has reaped the child");
     let t = sc.snapshot();
     sc.expect(
         t.gone(child) && t.alive(parent),
-        &format!("after waitpid returned, child {child} is gone (reaped) while the parent {parent} is still alive"),
+        &format!(
+            "after waitpid returned, child {child} is gone (reaped) while the parent {parent} is still alive"
+        ),
     );
-    sc.expect(
-        sc.stdout().contains(&format!("reaped {child}")),
-        "the parent prints \"reaped <pid>: <status>\"",
+    sc.until_stdout("the parent prints \"reaped <pid>: <status>\"", |out| {
+        out.contains(&format!("reaped {child}"))
+    });
+    sc.claim(
+        "zombie-visible",
+        &format!("child {child} was Z with ppid {parent} while the parent had not waited"),
+    );
+    sc.claim(
+        "zombie-reaped",
+        &format!("child {child} left /proc when waitpid returned; parent {parent} lived on"),
     );
 }
 
@@ -37,22 +45,19 @@ fn a_zombie_left_behind_is_reaped_by_the_subreaper() {
     let parent = sc.role("parent");
     let child = sc.role("child");
     sc.paused("the child has exited; the parent has not waited");
-    sc.until("the child is a zombie of the parent", |t| {
-        t.zombie(child) && t.ppid(child) == Some(parent)
-    });
+    sc.until("the child is a zombie of the parent", |t| t.zombie(child) && t.ppid(child) == Some(parent));
     sc.step("the parent exits without waiting");
     sc.release();
-    sc.expect_eq(
-        sc.exit_of(parent),
-        Exit::Code(0),
-        "the parent exits normally",
-    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
     sc.expect_eq(
         sc.exit_of(child),
         Exit::Code(0),
         "the sandbox (the child subreaper) reaps the orphaned zombie and sees its status",
     );
-    sc.until("no zombie is left", |t| {
-        t.gone(child) && t.zombies().is_empty()
-    });
+    sc.until("no zombie is left", |t| t.gone(child) && t.zombies().is_empty());
+    let sandbox = sc.sandbox_pid();
+    sc.claim(
+        "zombie-pid1",
+        &format!("zombie {child} was reaped by the sandbox {sandbox} (a child subreaper), not pid 1"),
+    );
 }

@@ -12,28 +12,19 @@ fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1() {
     let child = sc.role("child");
     let sandbox = sc.sandbox_pid();
     sc.step("the parent exits without waiting; the child goes on");
-    sc.expect_eq(
-        sc.exit_of(parent),
-        Exit::Code(0),
-        "the parent exits normally",
-    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
     let adopter: i32 = sc.note(child, "new-ppid").parse().unwrap_or(-1);
     sc.expect(
         adopter == sandbox,
         &format!("the orphan reports its new parent: the sandbox {sandbox} (the nearest child subreaper), not its old parent {parent} and not pid 1 — observed {adopter}"),
     );
     sc.paused("the orphan keeps running");
-    sc.until(
-        "the orphan is alive, its ppid is the sandbox, its process group unchanged",
-        |t| t.alive(child) && t.ppid(child) == Some(sandbox) && t.pgid(child) == Some(parent),
-    );
+    sc.until("the orphan is alive, its ppid is the sandbox, its process group unchanged", |t| {
+        t.alive(child) && t.ppid(child) == Some(sandbox) && t.pgid(child) == Some(parent)
+    });
     sc.step("the orphan finishes its work");
     sc.release();
-    sc.expect_eq(
-        sc.exit_of(child),
-        Exit::Code(0),
-        "the orphan ends normally and its new parent reaps it",
-    );
+    sc.expect_eq(sc.exit_of(child), Exit::Code(0), "the orphan ends normally and its new parent reaps it");
 }
 
 /// The orphan keeps printing after its parent has gone.

@@ -11,22 +11,12 @@ fn main() {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let exe = out.join("proclab-sandbox");
     let status = Command::new(rustc)
-        .args([
-            "--edition",
-            "2024",
-            "--crate-name",
-            "proclab_sandbox",
-            "-C",
-            "opt-level=1",
-        ])
+        .args(["--edition", "2024", "--crate-name", "proclab_sandbox", "-C", "opt-level=1"])
         .args(["-C", "debuginfo=0", "-o"])
         .arg(&exe)
         .arg("sandbox.rs")
         .status()
         .expect("build.rs: cannot run rustc to build proclab-sandbox");
-    assert!(
-        status.success(),
-        "build.rs: rustc failed to build sandbox.rs"
-    );
+    assert!(status.success(), "build.rs: rustc failed to build sandbox.rs");
     println!("cargo::rustc-env=PROCLAB_SANDBOX={}", exe.display());
 }

@@ -57,10 +57,7 @@ fn main() {
         ForkResult::Parent { child } => {
             println!("I am the father of {child}");
             waitpid(child, None).expect("waitpid");
-            println!(
-                "parent: var = {var}, shared counter = {}",
-                counter.load(Ordering::SeqCst)
-            );
+            println!("parent: var = {var}, shared counter = {}", counter.load(Ordering::SeqCst));
             labkit::note_num("var", var);
             labkit::note_num("counter", counter.load(Ordering::SeqCst));
         }

@@ -18,23 +18,14 @@ fn main() {
     match unsafe { fork() }.expect("fork") {
         ForkResult::Child => {
             labkit::role("child");
-            println!(
-                "child {}: my parent is {}, my group {}",
-                getpid(),
-                getppid(),
-                getpgrp()
-            );
+            println!("child {}: my parent is {}, my group {}", getpid(), getppid(), getpgrp());
             // TODO: right after fork the parent may still be running. Wait until we are
             // orphaned — until getppid() no longer returns `parent` (poll it every millisecond)
             // — and only then report who adopted us.
             let _ = parent;
             let adopter = getppid();
             labkit::note_num("new-ppid", adopter.as_raw());
-            println!(
-                "child {}: orphaned, adopted by {adopter}, still in group {}",
-                getpid(),
-                getpgrp()
-            );
+            println!("child {}: orphaned, adopted by {adopter}, still in group {}", getpid(), getpgrp());
             // An orphan is not dead: it keeps running until its work is done.
             labkit::pause("the orphan keeps running");
             println!("child {}: done", getpid());

@@ -26,12 +26,7 @@ fn shared_counter() -> &'static AtomicU32 {
     let len = NonZeroUsize::new(std::mem::size_of::<AtomicU32>()).unwrap();
     // SAFETY: a fresh anonymous mapping, zero-filled, never unmapped: valid for 'static.
     let page = unsafe {
-        mmap_anonymous(
-            None,
-            len,
-            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-            MapFlags::MAP_SHARED,
-        )
+        mmap_anonymous(None, len, ProtFlags::PROT_READ | ProtFlags::PROT_WRITE, MapFlags::MAP_SHARED)
     }
     .expect("mmap");
     // SAFETY: the page is zeroed, aligned, and an AtomicU32 of 0 is all zero bits.
@@ -66,10 +61,7 @@ fn main() {
         ForkResult::Parent { child } => {
             println!("I am the father of {child}");
             waitpid(child, None).expect("waitpid");
-            println!(
-                "parent: var = {var}, shared counter = {}",
-                counter.load(Ordering::SeqCst)
-            );
+            println!("parent: var = {var}, shared counter = {}", counter.load(Ordering::SeqCst));
             labkit::note_num("var", var);
             labkit::note_num("counter", counter.load(Ordering::SeqCst));
         }

@@ -17,23 +17,14 @@ fn main() {
     match unsafe { fork() }.expect("fork") {
         ForkResult::Child => {
             labkit::role("child");
-            println!(
-                "child {}: my parent is {}, my group {}",
-                getpid(),
-                getppid(),
-                getpgrp()
-            );
+            println!("child {}: my parent is {}, my group {}", getpid(), getppid(), getpgrp());
             // Wait until we are orphaned: getppid() stops naming the parent that forked us.
             while getppid() == parent {
                 std::thread::sleep(Duration::from_millis(1));
             }
             let adopter = getppid();
             labkit::note_num("new-ppid", adopter.as_raw());
-            println!(
-                "child {}: orphaned, adopted by {adopter}, still in group {}",
-                getpid(),
-                getpgrp()
-            );
+            println!("child {}: orphaned, adopted by {adopter}, still in group {}", getpid(), getpgrp());
             // An orphan is not dead: it keeps running until its work is done.
             labkit::pause("the orphan keeps running");
             println!("child {}: done", getpid());

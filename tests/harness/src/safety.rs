@@ -62,22 +62,16 @@ pub enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::Reserved(t) => write!(
-                f,
-                "refused to signal {t}: ids ≤ 1 mean init, the caller's group or everyone"
-            ),
-            Refusal::Runner(t) => write!(
-                f,
-                "refused to signal {t}: it is the test runner or shares its group or session"
-            ),
-            Refusal::Sandbox(t) => write!(
-                f,
-                "refused to signal {t}: it is the sandbox, not part of the scenario"
-            ),
-            Refusal::Outside(t) => write!(
-                f,
-                "refused to signal {t}: not a live process of this scenario"
-            ),
+            Refusal::Reserved(t) => {
+                write!(f, "refused to signal {t}: ids ≤ 1 mean init, the caller's group or everyone")
+            }
+            Refusal::Runner(t) => {
+                write!(f, "refused to signal {t}: it is the test runner or shares its group or session")
+            }
+            Refusal::Sandbox(t) => {
+                write!(f, "refused to signal {t}: it is the sandbox, not part of the scenario")
+            }
+            Refusal::Outside(t) => write!(f, "refused to signal {t}: not a live process of this scenario"),
             Refusal::Group(g, why) => write!(f, "refused to signal process group {g}: {why}"),
             Refusal::Os(t, e) => write!(f, "could not signal {t}: {e}"),
         }
@@ -88,12 +82,7 @@ impl std::error::Error for Refusal {}
 
 /// Decides whether `target` may be signalled. `group_members` is every process in the system
 /// whose pgid is the target group (ignored for a single pid).
-pub fn vet(
-    target: Target,
-    runner: Runner,
-    tree: &Tree,
-    group_members: &[i32],
-) -> Result<(), Refusal> {
+pub fn vet(target: Target, runner: Runner, tree: &Tree, group_members: &[i32]) -> Result<(), Refusal> {
     match target {
         Target::Pid(p) | Target::Group(p) if p <= 1 => Err(Refusal::Reserved(target)),
         Target::Pid(p) => {
@@ -123,18 +112,12 @@ pub fn vet(
             }
             for &m in group_members {
                 if m == tree.root || m == runner.pid {
-                    return Err(Refusal::Group(
-                        g,
-                        format!("member {m} belongs to the harness"),
-                    ));
+                    return Err(Refusal::Group(g, format!("member {m} belongs to the harness")));
                 }
                 match tree.get(m) {
                     Some(p) if p.sid != runner.sid => {}
                     _ => {
-                        return Err(Refusal::Group(
-                            g,
-                            format!("member {m} is outside the scenario"),
-                        ));
+                        return Err(Refusal::Group(g, format!("member {m} is outside the scenario")));
                     }
                 }
             }
@@ -173,8 +156,7 @@ pub fn send(target: Target, sig: Signal, runner: Runner, tree: &Tree) -> Result<
             }
             let rsig = rustix::process::Signal::from_named_raw(sig as i32)
                 .ok_or_else(|| Refusal::Os(target, format!("unknown signal {sig}")))?;
-            rustix::process::pidfd_send_signal(&fd, rsig)
-                .map_err(|e| Refusal::Os(target, e.to_string()))
+            rustix::process::pidfd_send_signal(&fd, rsig).map_err(|e| Refusal::Os(target, e.to_string()))
         }
         Target::Group(g) => {
             let members = members_of_group(g);
@@ -190,17 +172,10 @@ mod tests {
     use super::*;
     use crate::tree::Proc;
 
-    const RUNNER: Runner = Runner {
-        pid: 100,
-        pgid: 90,
-        sid: 80,
-    };
+    const RUNNER: Runner = Runner { pid: 100, pgid: 90, sid: 80 };
 
     fn tree() -> Tree {
-        let mut t = Tree {
-            root: 200,
-            ..Default::default()
-        };
+        let mut t = Tree { root: 200, ..Default::default() };
         let p = |pid, ppid, pgid, sid| Proc {
             pid,
             ppid,
@@ -224,10 +199,7 @@ mod tests {
     #[test]
     fn refuses_reserved_ids_everywhere() {
         for id in [-1, 0, 1] {
-            assert_eq!(
-                vet(Target::Pid(id), RUNNER, &tree(), &[]),
-                Err(Refusal::Reserved(Target::Pid(id)))
-            );
+            assert_eq!(vet(Target::Pid(id), RUNNER, &tree(), &[]), Err(Refusal::Reserved(Target::Pid(id))));
             assert_eq!(
                 vet(Target::Group(id), RUNNER, &tree(), &[201]),
                 Err(Refusal::Reserved(Target::Group(id)))
@@ -237,57 +209,30 @@ mod tests {
 
     #[test]
     fn refuses_the_runner_its_group_and_its_session() {
-        assert!(matches!(
-            vet(Target::Pid(100), RUNNER, &tree(), &[]),
-            Err(Refusal::Runner(_))
-        ));
-        assert!(matches!(
-            vet(Target::Group(90), RUNNER, &tree(), &[203]),
-            Err(Refusal::Runner(_))
-        ));
-        assert!(matches!(
-            vet(Target::Group(80), RUNNER, &tree(), &[203]),
-            Err(Refusal::Runner(_))
-        ));
+        assert!(matches!(vet(Target::Pid(100), RUNNER, &tree(), &[]), Err(Refusal::Runner(_))));
+        assert!(matches!(vet(Target::Group(90), RUNNER, &tree(), &[203]), Err(Refusal::Runner(_))));
+        assert!(matches!(vet(Target::Group(80), RUNNER, &tree(), &[203]), Err(Refusal::Runner(_))));
         // A process in the tree that shares the runner's group is not fair game either.
-        assert!(matches!(
-            vet(Target::Pid(203), RUNNER, &tree(), &[]),
-            Err(Refusal::Runner(_))
-        ));
+        assert!(matches!(vet(Target::Pid(203), RUNNER, &tree(), &[]), Err(Refusal::Runner(_))));
     }
 
     #[test]
     fn refuses_the_sandbox_and_outsiders() {
-        assert!(matches!(
-            vet(Target::Pid(200), RUNNER, &tree(), &[]),
-            Err(Refusal::Sandbox(_))
-        ));
-        assert!(matches!(
-            vet(Target::Group(200), RUNNER, &tree(), &[200]),
-            Err(Refusal::Sandbox(_))
-        ));
-        assert!(matches!(
-            vet(Target::Pid(4242), RUNNER, &tree(), &[]),
-            Err(Refusal::Outside(_))
-        ));
+        assert!(matches!(vet(Target::Pid(200), RUNNER, &tree(), &[]), Err(Refusal::Sandbox(_))));
+        assert!(matches!(vet(Target::Group(200), RUNNER, &tree(), &[200]), Err(Refusal::Sandbox(_))));
+        assert!(matches!(vet(Target::Pid(4242), RUNNER, &tree(), &[]), Err(Refusal::Outside(_))));
         assert!(matches!(
             vet(Target::Group(201), RUNNER, &tree(), &[201, 202, 4242]),
             Err(Refusal::Group(..))
         ));
-        assert!(matches!(
-            vet(Target::Group(201), RUNNER, &tree(), &[]),
-            Err(Refusal::Group(..))
-        ));
+        assert!(matches!(vet(Target::Group(201), RUNNER, &tree(), &[]), Err(Refusal::Group(..))));
     }
 
     #[test]
     fn allows_what_the_scenario_created() {
         assert_eq!(vet(Target::Pid(201), RUNNER, &tree(), &[]), Ok(()));
         assert_eq!(vet(Target::Pid(202), RUNNER, &tree(), &[]), Ok(()));
-        assert_eq!(
-            vet(Target::Group(201), RUNNER, &tree(), &[201, 202]),
-            Ok(())
-        );
+        assert_eq!(vet(Target::Group(201), RUNNER, &tree(), &[201, 202]), Ok(()));
     }
 
     #[test]
@@ -302,10 +247,7 @@ mod tests {
             Target::Pid(runner.pid),
             Target::Group(runner.pgid),
         ] {
-            assert!(
-                send(target, Signal::SIGCONT, runner, &t).is_err(),
-                "{target} was not refused"
-            );
+            assert!(send(target, Signal::SIGCONT, runner, &t).is_err(), "{target} was not refused");
         }
     }
 }

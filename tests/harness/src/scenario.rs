@@ -120,11 +120,8 @@ fn spawn_reader(fd: OwnedFd, shared: Arc<Shared>, which: u8) -> JoinHandle<()> {
             if which == b't' {
                 for line in BufReader::new(file).lines() {
                     let Ok(line) = line else { break };
-                    let ev = Event::parse(&line).unwrap_or(Event {
-                        pid: 0,
-                        t_ns: 0,
-                        kind: Kind::Other(line),
-                    });
+                    let ev =
+                        Event::parse(&line).unwrap_or(Event { pid: 0, t_ns: 0, kind: Kind::Other(line) });
                     shared.lock().events.push(ev);
                     shared.changed.notify_all();
                 }
@@ -142,11 +139,7 @@ fn spawn_reader(fd: OwnedFd, shared: Arc<Shared>, which: u8) -> JoinHandle<()> {
                         }
                         Ok(n) => {
                             let mut log = shared.lock();
-                            let out = if which == b'o' {
-                                &mut log.stdout
-                            } else {
-                                &mut log.stderr
-                            };
+                            let out = if which == b'o' { &mut log.stdout } else { &mut log.stderr };
                             let room = OUTPUT_CAP.saturating_sub(out.len());
                             out.extend_from_slice(&buf[..n.min(room)]);
                             drop(log);
@@ -189,9 +182,7 @@ impl Scenario {
             cmd.arg("--pty");
         }
         cmd.arg("--").arg(lab.bin).args(args);
-        cmd.stdin(Stdio::from(ctl_r))
-            .stdout(Stdio::from(out_w))
-            .stderr(Stdio::from(err_w));
+        cmd.stdin(Stdio::from(ctl_r)).stdout(Stdio::from(out_w)).stderr(Stdio::from(err_w));
         let tr = tr_w.as_raw_fd();
         let go = go_r.as_raw_fd();
         let slave = pty.as_ref().map(|p| p.slave.as_raw_fd()).unwrap_or(-1);
@@ -201,16 +192,11 @@ impl Scenario {
                 // Copy above fd 10 first so no dup2 below clobbers a source still needed.
                 let t = libc::fcntl(tr, libc::F_DUPFD, 10);
                 let g = libc::fcntl(go, libc::F_DUPFD, 10);
-                let s = if slave >= 0 {
-                    libc::fcntl(slave, libc::F_DUPFD, 10)
-                } else {
-                    -1
-                };
+                let s = if slave >= 0 { libc::fcntl(slave, libc::F_DUPFD, 10) } else { -1 };
                 if t < 0 || g < 0 || (slave >= 0 && s < 0) {
                     return Err(std::io::Error::last_os_error());
                 }
-                if libc::dup2(t, 3) < 0 || libc::dup2(g, 4) < 0 || (s >= 0 && libc::dup2(s, 5) < 0)
-                {
+                if libc::dup2(t, 3) < 0 || libc::dup2(g, 4) < 0 || (s >= 0 && libc::dup2(s, 5) < 0) {
                     return Err(std::io::Error::last_os_error());
                 }
                 libc::close(t);
@@ -337,17 +323,9 @@ impl Scenario {
             let now = Instant::now();
             if now >= end {
                 drop(log);
-                self.fail(&format!(
-                    "{expected} (waited {} ms)",
-                    self.deadline.as_millis()
-                ));
+                self.fail(&format!("{expected} (waited {} ms)", self.deadline.as_millis()));
             }
-            log = self
-                .shared
-                .changed
-                .wait_timeout(log, end - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            log = self.shared.changed.wait_timeout(log, end - now).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
@@ -428,15 +406,9 @@ impl Scenario {
     pub fn paused(&self, label: &str) -> i32 {
         let taken = *self.pauses_taken.borrow().get(label).unwrap_or(&0);
         let pid = self.wait_log(&format!("a process reaches pause \"{label}\""), |log| {
-            log.events
-                .iter()
-                .filter(|e| e.kind == Kind::Pause(label.to_string()))
-                .nth(taken)
-                .map(|e| e.pid)
+            log.events.iter().filter(|e| e.kind == Kind::Pause(label.to_string())).nth(taken).map(|e| e.pid)
         });
-        self.pauses_taken
-            .borrow_mut()
-            .insert(label.to_string(), taken + 1);
+        self.pauses_taken.borrow_mut().insert(label.to_string(), taken + 1);
         self.remember(pid);
         pid
     }
@@ -445,9 +417,7 @@ impl Scenario {
     #[track_caller]
     pub fn release(&self) {
         if let Err(e) = (&self.go).write_all(b"g") {
-            self.fail(&format!(
-                "the paused process can be released (write failed: {e})"
-            ));
+            self.fail(&format!("the paused process can be released (write failed: {e})"));
         }
     }
 
@@ -455,15 +425,12 @@ impl Scenario {
     /// returns how it ended.
     #[track_caller]
     pub fn exit_of(&self, pid: i32) -> Exit {
-        self.wait_log(
-            &format!("process {pid} ends and the sandbox reaps it"),
-            |log| {
-                log.events.iter().find_map(|e| match e.kind {
-                    Kind::Exited(p, x) if p == pid => Some(x),
-                    _ => None,
-                })
-            },
-        )
+        self.wait_log(&format!("process {pid} ends and the sandbox reaps it"), |log| {
+            log.events.iter().find_map(|e| match e.kind {
+                Kind::Exited(p, x) if p == pid => Some(x),
+                _ => None,
+            })
+        })
     }
 
     /// The pid of the lab's first process (the one the sandbox started).
@@ -480,15 +447,9 @@ impl Scenario {
     /// Waits until no process of the scenario is left (all exited and reaped).
     #[track_caller]
     pub fn until_empty(&self) {
-        self.wait_log(
-            "every process of the scenario has exited and been reaped",
-            |log| {
-                log.events
-                    .iter()
-                    .any(|e| e.kind == Kind::Empty)
-                    .then_some(())
-            },
-        );
+        self.wait_log("every process of the scenario has exited and been reaped", |log| {
+            log.events.iter().any(|e| e.kind == Kind::Empty).then_some(())
+        });
         self.narrate_ok("every process has exited and been reaped", &self.snapshot());
     }
 
@@ -496,13 +457,9 @@ impl Scenario {
     /// (normally: all have exited).
     #[track_caller]
     pub fn final_stdout(&self) -> String {
-        self.wait_log(
-            "every process of the lab closes stdout (has exited)",
-            |log| {
-                log.stdout_closed
-                    .then(|| String::from_utf8_lossy(&log.stdout).into_owned())
-            },
-        )
+        self.wait_log("every process of the lab closes stdout (has exited)", |log| {
+            log.stdout_closed.then(|| String::from_utf8_lossy(&log.stdout).into_owned())
+        })
     }
 
     /// Waits until stdout satisfies `pred`; returns all of stdout.
@@ -526,10 +483,7 @@ impl Scenario {
                 return t;
             }
             if Instant::now() >= end {
-                self.fail_with(
-                    &format!("{expected} (waited {} ms)", self.deadline.as_millis()),
-                    &t,
-                );
+                self.fail_with(&format!("{expected} (waited {} ms)", self.deadline.as_millis()), &t);
             }
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -580,10 +534,7 @@ impl Scenario {
                 "  → {} to {}",
                 sig,
                 match target {
-                    Target::Pid(p) => format!(
-                        "{p} ({})",
-                        t.roles.get(&p).map(String::as_str).unwrap_or("?")
-                    ),
+                    Target::Pid(p) => format!("{p} ({})", t.roles.get(&p).map(String::as_str).unwrap_or("?")),
                     Target::Group(g) => format!("process group {g}"),
                 }
             );
@@ -643,6 +594,21 @@ impl Scenario {
         }
     }
 
+    /// Records what this run showed about one claim of the posts. `id` names a row of a lab
+    /// sheet's claims table; `observed` says what was seen ("child 4242 was Z for 3 ms").
+    /// Call it once the spec has asserted the facts: `cargo lab tour` collects these records
+    /// (through `PROCLAB_CLAIMS`) and prints them beside the claims.
+    pub fn claim(&self, id: &str, observed: &str) {
+        if self.narrate {
+            println!("  ☐ claim {id}: {observed}");
+        }
+        let Some(path) = std::env::var_os("PROCLAB_CLAIMS") else { return };
+        let line = format!("{}\t{}\t{}\n", self.lab.package, id, observed.replace(['\t', '\n'], " "));
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+
     /// Fails the spec unless `ok`, saying what was expected and showing the tree.
     #[track_caller]
     pub fn expect(&self, ok: bool, expected: &str) {
@@ -678,21 +644,15 @@ impl Scenario {
     /// The failure report (public so specs and tools can show it).
     pub fn report(&self, expected: &str, t: &Tree) -> String {
         let mut r = String::new();
-        let args = if self.args.is_empty() {
-            String::new()
-        } else {
-            format!(" with {}", self.args.join(" "))
-        };
+        let args =
+            if self.args.is_empty() { String::new() } else { format!(" with {}", self.args.join(" ")) };
         let _ = writeln!(r, "\n── proclab: {}{args} ──", self.lab.describe());
         let _ = writeln!(r, "expected: {expected}");
         let _ = writeln!(r, "observed (+{} ms):", self.started.elapsed().as_millis());
         r.push_str(&indent(&t.render(), "  "));
         let events = self.events();
-        let exits: Vec<String> = events
-            .iter()
-            .filter(|e| matches!(e.kind, Kind::Exited(..)))
-            .map(|e| e.to_string())
-            .collect();
+        let exits: Vec<String> =
+            events.iter().filter(|e| matches!(e.kind, Kind::Exited(..))).map(|e| e.to_string()).collect();
         if !exits.is_empty() {
             let _ = writeln!(r, "reaped by the sandbox:\n  {}", exits.join("\n  "));
         }
@@ -710,11 +670,7 @@ impl Scenario {
                 let _ = writeln!(
                     r,
                     "lab {name}{}:",
-                    if skip > 0 {
-                        format!(" (last {keep} lines)")
-                    } else {
-                        String::new()
-                    }
+                    if skip > 0 { format!(" (last {keep} lines)") } else { String::new() }
                 );
                 for l in &lines[skip..] {
                     let _ = writeln!(r, "  │ {l}");
@@ -804,8 +760,7 @@ impl Scenario {
         if let Ok(iter) = procfs::process::all_processes() {
             for p in iter.flatten() {
                 if let Ok(stat) = p.stat() {
-                    let ours =
-                        stat.session == self.root || seen.get(&stat.pid) == Some(&stat.starttime);
+                    let ours = stat.session == self.root || seen.get(&stat.pid) == Some(&stat.starttime);
                     if ours && stat.pid != self.runner.pid {
                         left.push(stat.pid);
                     }

@@ -110,21 +110,12 @@ mod tests {
         assert_eq!(k("7 1 role parent"), Kind::Role("parent".into()));
         assert_eq!(k("7 1 role worker 2"), Kind::Role("worker 2".into()));
         assert_eq!(k("7 1 note var 10"), Kind::Note("var".into(), "10".into()));
-        assert_eq!(
-            k("7 1 note list 1 2 3"),
-            Kind::Note("list".into(), "1 2 3".into())
-        );
+        assert_eq!(k("7 1 note list 1 2 3"), Kind::Note("list".into(), "1 2 3".into()));
         assert_eq!(k("7 1 pause look"), Kind::Pause("look".into()));
         assert_eq!(k("7 1 spawn 8"), Kind::Spawn(8));
         assert_eq!(k("7 1 exit 8 code 3"), Kind::Exited(8, Exit::Code(3)));
-        assert_eq!(
-            k("7 1 exit 8 signal 9"),
-            Kind::Exited(8, Exit::Signal(9, false))
-        );
-        assert_eq!(
-            k("7 1 exit 8 signal 6 core"),
-            Kind::Exited(8, Exit::Signal(6, true))
-        );
+        assert_eq!(k("7 1 exit 8 signal 9"), Kind::Exited(8, Exit::Signal(9, false)));
+        assert_eq!(k("7 1 exit 8 signal 6 core"), Kind::Exited(8, Exit::Signal(6, true)));
         assert_eq!(k("7 1 empty"), Kind::Empty);
         assert!(Event::parse("garbage").is_none());
         assert!(Event::parse("7 1 exit x code 1").is_none());
@@ -132,10 +123,7 @@ mod tests {
 
     #[test]
     fn exits_read_like_a_sentence() {
-        assert_eq!(
-            Exit::Signal(9, false).to_string(),
-            "killed by signal 9 (SIGKILL)"
-        );
+        assert_eq!(Exit::Signal(9, false).to_string(), "killed by signal 9 (SIGKILL)");
         assert_eq!(Exit::Code(0).to_string(), "exited with status 0");
     }
 }

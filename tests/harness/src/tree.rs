@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 /// Short names of the standard signals, index = signal number.
 const SIGNAL_NAMES: [&str; 32] = [
-    "0", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
-    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
-    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+    "0", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE",
+    "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ",
+    "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
 ];
 
 /// "TERM" for 15, "RT34" for 34.
@@ -21,10 +21,7 @@ pub fn signal_name(sig: i32) -> String {
 /// The signals set in a /proc mask (bit n-1 is signal n), by short name. glibc's two
 /// reserved real-time signals (32 and 33, used by its threads library) are left out.
 pub fn mask_names(mask: u64) -> Vec<String> {
-    (1..=64)
-        .filter(|&s| s != 32 && s != 33 && mask & (1u64 << (s - 1)) != 0)
-        .map(signal_name)
-        .collect()
+    (1..=64).filter(|&s| s != 32 && s != 33 && mask & (1u64 << (s - 1)) != 0).map(signal_name).collect()
 }
 
 /// The bit of signal `sig` in a /proc signal mask.
@@ -144,11 +141,7 @@ impl Tree {
                 }
             }
         }
-        Tree {
-            root,
-            procs,
-            roles: HashMap::new(),
-        }
+        Tree { root, procs, roles: HashMap::new() }
     }
 
     pub fn get(&self, pid: i32) -> Option<&Proc> {
@@ -183,24 +176,13 @@ impl Tree {
     }
     /// Members of process group `pgid`.
     pub fn group(&self, pgid: i32) -> Vec<i32> {
-        self.procs
-            .values()
-            .filter(|p| p.pgid == pgid)
-            .map(|p| p.pid)
-            .collect()
+        self.procs.values().filter(|p| p.pgid == pgid).map(|p| p.pid).collect()
     }
     pub fn zombies(&self) -> Vec<i32> {
-        self.lab_procs()
-            .filter(|p| p.is_zombie())
-            .map(|p| p.pid)
-            .collect()
+        self.lab_procs().filter(|p| p.is_zombie()).map(|p| p.pid).collect()
     }
     pub fn children(&self, pid: i32) -> Vec<i32> {
-        self.procs
-            .values()
-            .filter(|p| p.ppid == pid && p.pid != pid)
-            .map(|p| p.pid)
-            .collect()
+        self.procs.values().filter(|p| p.ppid == pid && p.pid != pid).map(|p| p.pid).collect()
     }
 
     fn label(&self, p: &Proc) -> String {
@@ -215,21 +197,11 @@ impl Tree {
     }
 
     fn line(&self, p: &Proc) -> String {
-        let mut s = format!(
-            "{} {:<10} {}  pgid {}",
-            p.pid,
-            self.label(p),
-            p.state,
-            p.pgid
-        );
+        let mut s = format!("{} {:<10} {}  pgid {}", p.pid, self.label(p), p.state, p.pgid);
         if p.sid != self.root {
             let _ = write!(s, "  sid {}", p.sid);
         }
-        for (word, mask) in [
-            ("caught", p.caught),
-            ("ignored", p.ignored),
-            ("blocked", p.blocked),
-        ] {
+        for (word, mask) in [("caught", p.caught), ("ignored", p.ignored), ("blocked", p.blocked)] {
             let names = mask_names(mask);
             if !names.is_empty() {
                 let _ = write!(s, "  {word} {}", names.join(","));
@@ -310,10 +282,7 @@ mod tests {
 
     #[test]
     fn render_draws_roles_states_and_branches() {
-        let mut t = Tree {
-            root: 10,
-            ..Default::default()
-        };
+        let mut t = Tree { root: 10, ..Default::default() };
         t.procs.insert(10, proc(10, 1, 10, 'S'));
         let mut parent = proc(11, 10, 11, 'S');
         parent.caught = 1 << 14;
@@ -324,10 +293,7 @@ mod tests {
         t.roles.insert(12, "child".into());
         let r = t.render();
         assert!(r.starts_with("10 sandbox"), "{r}");
-        assert!(
-            r.contains("└─ 11 parent     S  pgid 11  caught TERM"),
-            "{r}"
-        );
+        assert!(r.contains("└─ 11 parent     S  pgid 11  caught TERM"), "{r}");
         assert!(r.contains("   ├─ 12 child      Z  pgid 11"), "{r}");
         assert!(r.contains("   └─ 13 (x)        S  pgid 11"), "{r}");
         assert_eq!(t.life(12), Life::Zombie);
@@ -338,10 +304,7 @@ mod tests {
 
     #[test]
     fn snapshot_of_our_own_subtree_finds_a_child() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("5")
-            .spawn()
-            .unwrap();
+        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
         let me = std::process::id() as i32;
         let t = Tree::snapshot(me);
         let kid = child.id() as i32;

@@ -67,10 +67,7 @@ struct Line {
 
 impl Line {
     fn new() -> Self {
-        Line {
-            buf: [0; 512],
-            len: 0,
-        }
+        Line { buf: [0; 512], len: 0 }
     }
     fn push(&mut self, s: &[u8]) -> &mut Self {
         for &b in s {
@@ -120,10 +117,7 @@ impl Line {
 }
 
 fn monotonic_ns() -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime is async-signal-safe and writes into `ts`.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec * 1_000_000_000 + ts.tv_nsec
@@ -140,10 +134,7 @@ fn record(kind: &[u8], key: &[u8], value: Option<&[u8]>, num: Option<i64>) {
     if fd == STDERR {
         line.push(b"[trace ").num(pid.into()).push(b"] ");
     } else {
-        line.num(pid.into())
-            .push(b" ")
-            .num(monotonic_ns())
-            .push(b" ");
+        line.num(pid.into()).push(b" ").num(monotonic_ns()).push(b" ");
     }
     line.push(kind).push(b" ").push(key);
     if let Some(v) = value {
@@ -210,9 +201,7 @@ pub fn args<T: clap::Parser>() -> T {
     match T::try_parse() {
         Ok(t) => t,
         Err(e) => match e.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                e.exit()
-            }
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => e.exit(),
             _ => {
                 let name = std::env::args()
                     .next()
