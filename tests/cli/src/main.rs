@@ -1,1 +1,96 @@
-fn main() {}
+//! `cargo lab`: the kit's command line. See `cargo lab --help`.
+
+mod labs;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// proclab: labs on processes, signals and the Linux kernel.
+///
+/// A student edits labs/NN-topic/src/main.rs and runs `cargo lab check N`.
+/// An instructor runs `cargo lab verify` once per machine.
+#[derive(Parser)]
+#[command(name = "cargo lab", bin_name = "cargo lab", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the labs, their titles and your last verdict.
+    List,
+    /// Run a lab's spec against your code (labs/NN-*) and explain the verdict.
+    Check {
+        /// Lab number, e.g. 2.
+        lab: String,
+    },
+    /// Show the next hint for a lab (one more each time).
+    Hint {
+        /// Lab number, e.g. 2.
+        lab: String,
+        /// Show every hint at once.
+        #[arg(long)]
+        all: bool,
+        /// Start again from the first hint.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Run the reference solution in the sandbox and narrate what happens to the process tree.
+    Demo {
+        /// Lab number, e.g. 2.
+        lab: String,
+        /// Only the spec tests whose name contains this text.
+        filter: Option<String>,
+    },
+    /// Instructors: prove every solution passes its spec and every untouched starter fails its
+    /// spec by an assertion (not a compile error, not a timeout).
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind::*;
+            if matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            eprintln!("cargo lab: {} (try `cargo lab --help`)", one_line(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::List => run::list(),
+        Command::Check { lab } => labs::find(&lab).and_then(|l| run::check(&l)),
+        Command::Hint { lab, all, reset } => labs::find(&lab).and_then(|l| run::hint(&l, all, reset)),
+        Command::Demo { lab, filter } => labs::find(&lab).and_then(|l| run::demo(&l, filter.as_deref())),
+        Command::Verify => run::verify(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cargo lab: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// clap's message up to its usage block, on one line.
+fn one_line(msg: &str) -> String {
+    let words: Vec<&str> = msg
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let text = words.join(" ");
+    let text = text.trim_start_matches("error: ");
+    if text.is_empty() { "bad arguments".into() } else { text.to_string() }
+}

@@ -243,11 +243,14 @@ impl Scenario {
             done: false,
         };
         if sc.narrate {
+            // libtest names each test's thread after the test.
+            if let Some(test) = std::thread::current().name().filter(|n| *n != "main") {
+                println!("\n━━ {} ━━", test.replace('_', " ").replace("::", ": "));
+            }
             println!(
-                "\n$ {} {}   (in a sandbox: its own session, child subreaper {})",
+                "$ {} {}   (in a sandbox: new session, child subreaper {root})",
                 lab.package,
-                sc.args.join(" "),
-                root
+                sc.args.join(" ")
             );
         }
         sc
@@ -600,7 +603,7 @@ impl Scenario {
     /// (through `PROCLAB_CLAIMS`) and prints them beside the claims.
     pub fn claim(&self, id: &str, observed: &str) {
         if self.narrate {
-            println!("  ☐ claim {id}: {observed}");
+            println!("  ★ claim {id}: {observed}");
         }
         let Some(path) = std::env::var_os("PROCLAB_CLAIMS") else { return };
         let line = format!("{}\t{}\t{}\n", self.lab.package, id, observed.replace(['\t', '\n'], " "));

@@ -1,0 +1,156 @@
+//! Where the labs are and what their sheets say.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace this binary was built from.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| "../..".into())
+}
+
+/// One lab: `labs/NN-topic` and `solutions/NN-topic`.
+#[derive(Clone, Debug)]
+pub struct Lab {
+    pub number: u32,
+    /// e.g. "02-zombie"
+    pub dir: String,
+    /// From the sheet's first line, e.g. "Zombie: a child nobody has waited for".
+    pub title: String,
+}
+
+impl Lab {
+    pub fn starter(&self) -> String {
+        format!("lab{:02}", self.number)
+    }
+    pub fn solution(&self) -> String {
+        format!("sol{:02}", self.number)
+    }
+    pub fn sheet(&self) -> PathBuf {
+        root().join("labs").join(&self.dir).join("README.md")
+    }
+    pub fn sheet_text(&self) -> String {
+        std::fs::read_to_string(self.sheet()).unwrap_or_default()
+    }
+    /// The hints of the sheet, in order (each `### Hint N` section).
+    pub fn hints(&self) -> Vec<String> {
+        hints_of(&self.sheet_text())
+    }
+    /// Claim ids of the sheet's claims table.
+    pub fn claim_ids(&self) -> Vec<String> {
+        claims_of(&self.sheet_text()).into_iter().map(|c| c.id).collect()
+    }
+}
+
+/// A row of a lab sheet's claims table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    pub id: String,
+    pub post: String,
+    pub claim: String,
+    pub verdict: String,
+}
+
+/// Every lab with a directory in labs/, by number.
+pub fn all() -> Vec<Lab> {
+    let mut labs = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(root().join("labs")) {
+        for e in dir.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some((num, _)) = name.split_once('-') else { continue };
+            let Ok(number) = num.parse::<u32>() else { continue };
+            let sheet = std::fs::read_to_string(e.path().join("README.md")).unwrap_or_default();
+            labs.push(Lab { number, dir: name, title: title_of(&sheet) });
+        }
+    }
+    labs.sort_by_key(|l| l.number);
+    labs
+}
+
+/// The lab the user named: "2", "02", "lab02", "02-zombie".
+pub fn find(arg: &str) -> Result<Lab, String> {
+    let labs = all();
+    let range = match (labs.first(), labs.last()) {
+        (Some(a), Some(b)) => format!("{:02}–{:02}", a.number, b.number),
+        _ => "none found".into(),
+    };
+    let digits: String = arg
+        .trim_start_matches("lab")
+        .trim_start_matches("sol")
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let n: u32 = digits.parse().map_err(|_| format!("'{arg}' is not a lab number (labs: {range})"))?;
+    labs.into_iter().find(|l| l.number == n).ok_or_else(|| format!("there is no lab {n} (labs: {range})"))
+}
+
+fn title_of(sheet: &str) -> String {
+    let first = sheet.lines().next().unwrap_or("").trim_start_matches('#').trim();
+    match first.split_once('—') {
+        Some((_, t)) => t.trim().to_string(),
+        None => first.to_string(),
+    }
+}
+
+fn anchored<'a>(text: &'a str, name: &str) -> &'a str {
+    let start = format!("ANCHOR: {name}");
+    let end = format!("ANCHOR_END: {name}");
+    let Some(s) = text.find(&start) else { return "" };
+    let body = &text[s..];
+    let body = &body[body.find('\n').map(|i| i + 1).unwrap_or(body.len())..];
+    match body.find(&end) {
+        // Drop the line holding the end anchor (`<!-- ANCHOR_END: … -->`).
+        Some(e) => &body[..body[..e].rfind('\n').map(|i| i + 1).unwrap_or(0)],
+        None => body,
+    }
+}
+
+pub fn hints_of(sheet: &str) -> Vec<String> {
+    let body = anchored(sheet, "hints");
+    let mut hints: Vec<String> = Vec::new();
+    for line in body.lines() {
+        if line.starts_with("### ") {
+            hints.push(String::new());
+        } else if let Some(h) = hints.last_mut() {
+            h.push_str(line);
+            h.push('\n');
+        }
+    }
+    hints.into_iter().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect()
+}
+
+pub fn claims_of(sheet: &str) -> Vec<Claim> {
+    anchored(sheet, "claims")
+        .lines()
+        .filter(|l| l.trim_start().starts_with('|'))
+        .map(|l| l.trim().trim_matches('|').split('|').map(|c| c.trim().to_string()).collect::<Vec<_>>())
+        .filter(|c| c.len() >= 4 && c[0] != "id" && !c[0].starts_with('-'))
+        .map(|c| Claim { id: c[0].clone(), post: c[1].clone(), claim: c[2].clone(), verdict: c[3].clone() })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHEET: &str = "# Lab 02 — Zombie: a child\n\n## Hints\n<!-- ANCHOR: hints -->\n### Hint 1\nfirst\n\n### Hint 2\nsecond\nline\n<!-- ANCHOR_END: hints -->\n## Claims\n<!-- ANCHOR: claims -->\n| id | post | claim | verdict |\n|----|------|-------|---------|\n| z-vis | 002 | A child is `Z`. | holds |\n<!-- ANCHOR_END: claims -->\n";
+
+    #[test]
+    fn reads_title_hints_and_claims_from_a_sheet() {
+        assert_eq!(title_of(SHEET), "Zombie: a child");
+        assert_eq!(hints_of(SHEET), vec!["first".to_string(), "second\nline".to_string()]);
+        let c = claims_of(SHEET);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].id, "z-vis");
+        assert_eq!(c[0].verdict, "holds");
+    }
+
+    #[test]
+    fn finds_labs_by_any_reasonable_name() {
+        let l = find("2").unwrap();
+        assert_eq!(l.dir, "02-zombie");
+        assert_eq!(find("02").unwrap().number, 2);
+        assert_eq!(find("lab02").unwrap().number, 2);
+        assert_eq!(find("02-zombie").unwrap().number, 2);
+        assert!(find("99").unwrap_err().contains("there is no lab 99"));
+        assert!(find("x").unwrap_err().contains("not a lab number"));
+    }
+}

@@ -1,0 +1,462 @@
+//! The subcommands: each runs cargo on the workspace and reads what it prints.
+
+use crate::labs::{self, Lab, root};
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a spec run may take before `cargo lab` stops it (specs have 3 s deadlines per wait).
+const SPEC_LIMIT: Duration = Duration::from_secs(120);
+
+fn state_dir() -> PathBuf {
+    let dir = root().join("target").join("proclab");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(root()).env("RUST_BACKTRACE", "0").env_remove("PROCLAB_NARRATE");
+    // Our own process group, so that a timeout or a Ctrl-C stops cargo *and* the test binary.
+    c.process_group(0);
+    c
+}
+
+/// What a finished cargo run printed.
+struct Output {
+    ok: bool,
+    code: Option<i32>,
+    text: String,
+    elapsed: Duration,
+    timed_out: bool,
+}
+
+/// Kills the whole process group of a child we started in its own group.
+fn stop_group(child: &Child) {
+    let pgid = child.id() as i32;
+    if pgid > 1 {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+/// Forwards Ctrl-C / SIGTERM to the child's group, so nothing keeps running after us.
+fn forward_signals(pgid: i32) -> signal_hook::iterator::Handle {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).expect("signal-hook");
+    let handle = signals.handle();
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            if pgid > 1 {
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pgid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            eprintln!("\ncargo lab: interrupted (signal {sig}); stopped the run");
+            std::process::exit(130);
+        }
+    });
+    handle
+}
+
+/// Runs `cmd` to completion (or to `limit`), capturing stdout and stderr together.
+fn capture(mut cmd: Command, limit: Duration) -> Output {
+    let start = Instant::now();
+    let (r, w) = std::io::pipe().expect("pipe");
+    let w2 = w.try_clone().expect("pipe");
+    let mut child = cmd.stdout(w).stderr(w2).stdin(Stdio::null()).spawn().expect("cannot run cargo");
+    drop(cmd);
+    let fwd = forward_signals(child.id() as i32);
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(r).read_to_string(&mut text);
+        text
+    });
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if start.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                timed_out = true;
+                stop_group(&child);
+                break child.wait().ok();
+            }
+            Err(_) => break None,
+        }
+    };
+    // The test binary may have left the pipe open only if something leaked; don't hang on it.
+    stop_group(&child);
+    fwd.close();
+    let text = reader.join().unwrap_or_default();
+    Output {
+        ok: status.is_some_and(|s| s.success()),
+        code: status.and_then(|s| s.code()),
+        text,
+        elapsed: start.elapsed(),
+        timed_out,
+    }
+}
+
+/// `cargo test -q -p PKG --test spec [-- ARGS]`
+fn spec(pkg: &str, test_args: &[&str]) -> Command {
+    let mut c = cargo();
+    c.args(["test", "-q", "-p", pkg, "--test", "spec"]);
+    if !test_args.is_empty() {
+        c.arg("--").args(test_args);
+    }
+    c
+}
+
+/// Counts from libtest's summary line: (passed, failed).
+fn tally(text: &str) -> (u32, u32) {
+    let mut passed = 0;
+    let mut failed = 0;
+    for line in text.lines().filter(|l| l.starts_with("test result:")) {
+        let num = |word: &str| {
+            line.split(';')
+                .find(|p| p.trim().ends_with(word))
+                .and_then(|p| p.split_whitespace().rev().nth(1)?.parse::<u32>().ok())
+        };
+        passed += num("passed").unwrap_or(0);
+        failed += num("failed").unwrap_or(0);
+    }
+    (passed, failed)
+}
+
+/// The failing tests and, for each, the proclab report (or the raw panic).
+fn failures(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut cur: Option<(String, String)> = None;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----")) {
+            if let Some(c) = cur.take() {
+                out.push(c);
+            }
+            cur = Some((name.to_string(), String::new()));
+        } else if line == "failures:" || line.starts_with("test result:") {
+            if let Some(c) = cur.take() {
+                out.push(c);
+            }
+        } else if let Some((_, body)) = cur.as_mut() {
+            if line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("thread '") {
+                continue;
+            }
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    if let Some(c) = cur.take() {
+        out.push(c);
+    }
+    out
+}
+
+fn is_assertion_failure(text: &str) -> bool {
+    text.contains("── proclab:") && text.contains("expected:")
+}
+
+fn compile_error(text: &str) -> bool {
+    text.contains("error[E") || text.contains("error: could not compile")
+}
+
+// ----- list ------------------------------------------------------------------------------
+
+pub fn list() -> Result<ExitCode, String> {
+    let labs = labs::all();
+    if labs.is_empty() {
+        return Err(format!("no labs found in {}", root().join("labs").display()));
+    }
+    println!(" #  {:<48} your code", "lab");
+    for lab in labs {
+        let status = std::fs::read_to_string(state_dir().join(format!("status-{:02}", lab.number)))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "· not checked yet".into());
+        println!("{:02}  {:<48} {status}", lab.number, lab.title);
+    }
+    println!("\ncargo lab check N · cargo lab hint N · cargo lab demo N");
+    Ok(ExitCode::SUCCESS)
+}
+
+// ----- check -----------------------------------------------------------------------------
+
+pub fn check(lab: &Lab) -> Result<ExitCode, String> {
+    eprintln!("Lab {:02} — {}: building your code (labs/{})…", lab.number, lab.title, lab.dir);
+    let mut build = cargo();
+    build.args(["test", "-q", "--no-run", "-p", &lab.starter()]);
+    let b = capture(build, SPEC_LIMIT);
+    if !b.ok {
+        println!("{}", b.text.trim_end());
+        println!("\n✗ labs/{} does not compile yet: fix the errors above (the first one first).", lab.dir);
+        save_status(lab, "✗ does not compile");
+        return Ok(ExitCode::FAILURE);
+    }
+    eprintln!("running the spec (tests/lab{:02}.rs) in the sandbox…", lab.number);
+    let out = capture(spec(&lab.starter(), &[]), SPEC_LIMIT);
+    let (passed, failed) = tally(&out.text);
+    if out.ok {
+        println!(
+            "✓ Lab {:02} passes its spec: {passed} of {passed} tests ({:.1} s).",
+            lab.number,
+            out.elapsed.as_secs_f64()
+        );
+        println!("  Compare with the reference: solutions/{}/src/main.rs", lab.dir);
+        save_status(lab, "✓ passed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if out.timed_out {
+        println!("{}", out.text.trim_end());
+        println!("\n✗ the spec did not finish within {} s and was stopped.", SPEC_LIMIT.as_secs());
+        save_status(lab, "✗ failing (timeout)");
+        return Ok(ExitCode::FAILURE);
+    }
+    let fails = failures(&out.text);
+    if fails.is_empty() {
+        println!("{}", out.text.trim_end());
+    }
+    for (name, report) in &fails {
+        println!("✗ {}", name.replace('_', " "));
+        println!("{}", report.trim_matches('\n'));
+        println!();
+    }
+    println!(
+        "✗ Lab {:02}: {failed} of {} tests fail ({:.1} s).",
+        lab.number,
+        passed + failed,
+        out.elapsed.as_secs_f64()
+    );
+    if let Some(h) = lab.hints().first() {
+        println!("\nHint 1: {h}\n(more: cargo lab hint {})", lab.number);
+    }
+    save_status(lab, "✗ failing");
+    Ok(ExitCode::FAILURE)
+}
+
+fn save_status(lab: &Lab, status: &str) {
+    let _ = std::fs::write(state_dir().join(format!("status-{:02}", lab.number)), status);
+}
+
+// ----- hint ------------------------------------------------------------------------------
+
+pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
+    let hints = lab.hints();
+    if hints.is_empty() {
+        return Err(format!("lab {:02} has no hints in {}", lab.number, lab.sheet().display()));
+    }
+    let file = state_dir().join(format!("hints-{:02}", lab.number));
+    if reset {
+        let _ = std::fs::remove_file(&file);
+        println!("Lab {:02}: hints start again from hint 1.", lab.number);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if all {
+        for (i, h) in hints.iter().enumerate() {
+            println!("Hint {} of {}:\n{h}\n", i + 1, hints.len());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shown: usize = std::fs::read_to_string(&file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    let next = shown.min(hints.len() - 1);
+    println!("Lab {:02} — hint {} of {}:\n\n{}", lab.number, next + 1, hints.len(), hints[next]);
+    if next + 1 == hints.len() {
+        println!("\nThat was the last hint. (cargo lab hint {} --reset to start over)", lab.number);
+    } else {
+        println!("\n(run it again for hint {})", next + 2);
+    }
+    let _ = std::fs::write(&file, (next + 1).to_string());
+    Ok(ExitCode::SUCCESS)
+}
+
+// ----- demo ------------------------------------------------------------------------------
+
+pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
+    eprintln!("Lab {:02} — {}: building the reference solution…", lab.number, lab.title);
+    let mut build = cargo();
+    build.args(["test", "-q", "--no-run", "-p", &lab.solution()]);
+    let b = capture(build, SPEC_LIMIT);
+    if !b.ok {
+        println!("{}", b.text);
+        return Err(format!("the reference solution of lab {:02} does not build", lab.number));
+    }
+    println!("Lab {:02} — {}", lab.number, lab.title);
+    println!("The reference solution (solutions/{}) runs in a sandbox. Each step shows the", lab.dir);
+    println!("process tree as /proc reports it: pid, role, state (R/S/Z), process group, signals.");
+    let mut args = vec!["--nocapture", "--test-threads=1"];
+    if let Some(f) = filter {
+        args.push(f);
+    }
+    let mut cmd = spec(&lab.solution(), &args);
+    cmd.env("PROCLAB_NARRATE", "1").stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let fwd = forward_signals(child.id() as i32);
+    let out = child.stdout.take().expect("piped");
+    let mut ran = 0;
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        let noise = line.starts_with("running ")
+            || line.starts_with("test result:")
+            || (line.starts_with("test ") && line.contains(" ... "))
+            || line == "ok"
+            || line.trim() == "."
+            || line.trim().is_empty() && ran == 0;
+        if line.starts_with("━━") {
+            ran += 1;
+        }
+        if !noise {
+            println!("{line}");
+        }
+    }
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    fwd.close();
+    if !status.success() {
+        eprintln!("{err}");
+        return Err(format!("the demo of lab {:02} failed (see above)", lab.number));
+    }
+    if ran == 0 {
+        return Err(format!("no spec test of lab {:02} matches '{}'", lab.number, filter.unwrap_or("")));
+    }
+    println!(
+        "\n{ran} scenario(s) shown. Now predict, then try it yourself: labs/{} (cargo lab check {}).",
+        lab.dir, lab.number
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+// ----- verify ----------------------------------------------------------------------------
+
+pub fn verify() -> Result<ExitCode, String> {
+    let labs = labs::all();
+    let started = Instant::now();
+    eprintln!("verify: building {} labs and their solutions…", labs.len());
+    let mut build = cargo();
+    build.args(["test", "-q", "--no-run", "--workspace"]);
+    let b = capture(build, Duration::from_secs(1800));
+    if !b.ok {
+        println!("{}", b.text);
+        return Err("the workspace does not build".into());
+    }
+    let mut bad = 0;
+    for lab in &labs {
+        let mut problems: Vec<String> = Vec::new();
+        let sol = capture(spec(&lab.solution(), &[]), SPEC_LIMIT);
+        let (sp, sf) = tally(&sol.text);
+        if !sol.ok {
+            problems.push(format!("solution fails {sf} test(s):\n{}", indent(&sol.text)));
+        }
+        let st = capture(spec(&lab.starter(), &[]), SPEC_LIMIT);
+        let (tp, tf) = tally(&st.text);
+        let starter_word = if st.ok {
+            problems.push("the untouched starter PASSES its spec".into());
+            "passes!".to_string()
+        } else if st.timed_out {
+            problems.push(format!("the starter's spec did not finish within {} s", SPEC_LIMIT.as_secs()));
+            "timed out".to_string()
+        } else if compile_error(&st.text) {
+            problems.push(format!("the starter does not compile:\n{}", indent(&st.text)));
+            "does not compile".to_string()
+        } else if st.code != Some(101) || !is_assertion_failure(&st.text) {
+            problems
+                .push(format!("the starter fails, but not by a proclab assertion:\n{}", indent(&st.text)));
+            "fails without a verdict".to_string()
+        } else {
+            format!("fails by assertion in {tf} of {} tests", tp + tf)
+        };
+        problems.extend(static_checks(lab));
+        println!(
+            "lab {:02} {:<34} solution {} {sp} passed ({:.1} s) · starter {} {starter_word} ({:.1} s)",
+            lab.number,
+            lab.dir,
+            if sol.ok { "✓" } else { "✗" },
+            sol.elapsed.as_secs_f64(),
+            if problems.iter().any(|p| p.contains("starter")) { "✗" } else { "✓" },
+            st.elapsed.as_secs_f64(),
+        );
+        for p in &problems {
+            println!("   ✗ {p}");
+        }
+        if !problems.is_empty() {
+            bad += 1;
+        }
+    }
+    let leaks = leftover_processes();
+    if !leaks.is_empty() {
+        println!("✗ processes from target/ still running after the runs: {leaks:?}");
+        bad += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if bad == 0 {
+        println!(
+            "verify: all {} labs good — every solution passes, every starter fails by assertion ({secs:.1} s)",
+            labs.len()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("verify: {bad} problem(s) ({secs:.1} s)");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The parts every lab must have besides code: sheet, hints, claims proven by the spec, chapter.
+fn static_checks(lab: &Lab) -> Vec<String> {
+    let mut p = Vec::new();
+    let sheet = lab.sheet_text();
+    if sheet.is_empty() {
+        p.push(format!("no lab sheet {}", lab.sheet().display()));
+        return p;
+    }
+    if lab.hints().is_empty() {
+        p.push("the lab sheet has no hints (### Hint N between ANCHOR: hints markers)".into());
+    }
+    let spec =
+        std::fs::read_to_string(root().join(format!("tests/lab{:02}.rs", lab.number))).unwrap_or_default();
+    let ids = lab.claim_ids();
+    if ids.is_empty() {
+        p.push("the lab sheet has no claims table".into());
+    }
+    for id in ids {
+        if !spec.contains(&format!("\"{id}\"")) {
+            p.push(format!("claim '{id}' of the lab sheet is never claimed by the spec (sc.claim)"));
+        }
+    }
+    let chapter = root().join(format!("book/src/labs/{}.md", lab.dir));
+    match std::fs::read_to_string(&chapter) {
+        Ok(text) if text.lines().count() > 20 => {}
+        _ => p.push(format!("no book chapter at {}", chapter.display())),
+    }
+    p
+}
+
+/// Processes still running a binary from this workspace's target/ (anything a run left behind).
+pub fn leftover_processes() -> Vec<String> {
+    let target = root().join("target");
+    let me = std::process::id();
+    let mut out = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+            if pid == me {
+                continue;
+            }
+            if let Ok(exe) = std::fs::read_link(e.path().join("exe")) {
+                if exe.starts_with(&target) {
+                    out.push(format!(
+                        "{pid} {}",
+                        exe.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn indent(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let skip = lines.len().saturating_sub(60);
+    lines[skip..].iter().map(|l| format!("      {l}\n")).collect()
+}
