@@ -25,6 +25,18 @@ fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1() {
     sc.step("the orphan finishes its work");
     sc.release();
     sc.expect_eq(sc.exit_of(child), Exit::Code(0), "the orphan ends normally and its new parent reaps it");
+    sc.claim(
+        "orphan-pid1",
+        &format!(
+            "orphan {child} of {parent}: getppid() became {sandbox}, the sandbox (a child subreaper), not 1; the sandbox reaped it"
+        ),
+    );
+    sc.claim(
+        "orphan-group",
+        &format!(
+            "orphan {child} stayed in process group {parent} after the group's leader {parent} had exited"
+        ),
+    );
 }
 
 /// The orphan keeps printing after its parent has gone.
@@ -40,5 +52,11 @@ fn an_orphan_keeps_running_after_its_parent_is_gone() {
     sc.expect(
         out.contains(&format!("child {child}: done")),
         "the orphan prints \"done\" after its parent exited",
+    );
+    sc.claim(
+        "orphan-lives-on",
+        &format!(
+            "orphan {child} went on and printed \"done\" after its parent {parent} had exited and been reaped"
+        ),
     );
 }
