@@ -4,7 +4,7 @@
 //! its own sandbox process (session leader, child subreaper), reports who is who through
 //! `labkit` on a private pipe, and the spec asserts on the process tree that `/proc` reports:
 //!
-//! ```ignore
+//! ```text
 //! let sc = Scenario::start(lab!(), &[]);
 //! let parent = sc.role("parent");
 //! let child = sc.role("child");

@@ -273,6 +273,11 @@ impl Scenario {
         self.deadline
     }
 
+    /// Changes the time limit of every later wait (the default is [`default_deadline`]).
+    pub fn set_deadline(&mut self, deadline: Duration) {
+        self.deadline = deadline;
+    }
+
     /// The process tree now, roles attached.
     pub fn snapshot(&self) -> Tree {
         let mut t = Tree::snapshot(self.root);

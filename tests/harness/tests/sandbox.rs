@@ -1,0 +1,136 @@
+//! The harness's own promises, tested against the real kernel with harness-probe.
+
+use harness::prelude::*;
+use harness::tree::read_proc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+fn probe() -> Lab {
+    Lab { bin: env!("CARGO_BIN_EXE_harness-probe"), package: "harness-probe" }
+}
+
+/// Runs `f`, expecting it to fail the spec; returns the failure report.
+fn failure_of(f: impl FnOnce()) -> String {
+    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the spec should have failed");
+    err.downcast_ref::<String>().cloned().unwrap_or_default()
+}
+
+#[test]
+fn a_hung_lab_fails_within_the_deadline_with_the_tree_shown_and_is_killed() {
+    let mut pid = 0;
+    let start = Instant::now();
+    let deadline = Duration::from_millis(500);
+    let report = failure_of(|| {
+        let mut sc = Scenario::start(probe(), &["hang"]);
+        sc.set_deadline(deadline);
+        pid = sc.role("probe");
+        sc.until("the probe exits", |t| t.gone(pid));
+    });
+    let took = start.elapsed();
+    assert!(took >= deadline && took < deadline + Duration::from_secs(1), "took {took:?}");
+    assert!(report.contains("expected: the probe exits"), "{report}");
+    assert!(report.contains(&format!("{pid} probe")), "the tree is shown: {report}");
+    assert!(read_proc(pid).is_none(), "the hung probe {pid} was left running");
+}
+
+#[test]
+fn a_process_that_left_the_session_is_still_killed() {
+    let sc = Scenario::start(probe(), &["escape"]);
+    let escapee = sc.role("escapee");
+    sc.paused("escapee started");
+    let t = sc.until("the escapee runs in a session of its own", |t| {
+        t.get(escapee).is_some_and(|p| p.sid == escapee)
+    });
+    let starttime = t.get(escapee).unwrap().starttime;
+    sc.finish();
+    assert!(
+        read_proc(escapee).is_none_or(|p| p.starttime != starttime),
+        "escapee {escapee} survived the cleanup"
+    );
+}
+
+#[test]
+fn the_lab_cannot_signal_everyone_init_or_the_sandbox() {
+    let sc = Scenario::start(probe(), &["broadcast"]);
+    let p = sc.role("probe");
+    assert_eq!(sc.note(p, "kill-minus-1"), "EPERM");
+    assert_eq!(sc.note(p, "kill-1"), "EPERM");
+    assert_eq!(sc.note(p, "kill-parent"), "EPERM");
+    // Its own group is its own business.
+    assert_eq!(sc.note(p, "kill-own-group"), "ok");
+}
+
+#[test]
+fn the_spec_cannot_signal_what_the_scenario_did_not_create() {
+    let sc = Scenario::start(probe(), &["sit"]);
+    let p = sc.role("probe");
+    sc.paused("sitting");
+    let me = std::process::id() as i32;
+    for target in [
+        Target::Pid(1),
+        Target::Pid(-1),
+        Target::Group(0),
+        Target::Group(1),
+        Target::Pid(me),
+        Target::Group(nix::unistd::getpgrp().as_raw()),
+        Target::Pid(sc.sandbox_pid()),
+        Target::Pid(std::os::unix::process::parent_id() as i32),
+    ] {
+        assert!(sc.try_signal(target, Signal::SIGCONT).is_err(), "{target} was not refused");
+    }
+    assert_eq!(sc.try_signal(Target::Pid(p), Signal::SIGCONT), Ok(()));
+    assert_eq!(sc.try_signal(Target::Group(p), Signal::SIGCONT), Ok(()));
+}
+
+#[test]
+fn the_lab_starts_with_default_signals_whatever_the_runner_had() {
+    use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, pthread_sigmask, signal};
+    // What a careless runner might pass on: HUP ignored, USR1 blocked (in this thread).
+    // SAFETY: SIG_IGN for SIGHUP in a test binary is harmless.
+    unsafe { signal(Signal::SIGHUP, SigHandler::SigIgn) }.unwrap();
+    let mut usr1 = SigSet::empty();
+    usr1.add(Signal::SIGUSR1);
+    pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&usr1), None).unwrap();
+
+    let sc = Scenario::start(probe(), &["sit"]);
+    let p = sc.role("probe");
+    sc.paused("sitting");
+    let t = sc.snapshot();
+    let proc = t.get(p).unwrap();
+    assert!(!proc.ignores(Signal::SIGHUP), "HUP still ignored:\n{}", t.render());
+    assert!(proc.ignores(Signal::SIGPIPE), "Rust's runtime ignores PIPE in its own process");
+    assert_eq!(proc.blocked, 0, "mask not empty:\n{}", t.render());
+    assert_ne!(proc.pgid, t.root, "the lab leads a process group of its own");
+    assert_eq!(proc.sid, t.root, "the lab is in the sandbox's session");
+    pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&usr1), None).unwrap();
+}
+
+#[test]
+fn ctrl_c_on_the_terminal_reaches_the_foreground_group() {
+    let sc = Scenario::start_with_terminal(probe(), &["tty"]);
+    let p = sc.role("probe");
+    assert_eq!(
+        sc.note(p, "foreground"),
+        sc.note(p, "pgrp"),
+        "the lab's group is the terminal's foreground group"
+    );
+    sc.type_keys(b"\x03");
+    assert_eq!(sc.exit_of(p), Exit::Signal(Signal::SIGINT as i32, false));
+}
+
+#[test]
+fn a_flood_of_output_is_capped_and_does_not_block_the_lab() {
+    let sc = Scenario::start(probe(), &["flood"]);
+    let p = sc.role("probe");
+    assert_eq!(sc.exit_of(p), Exit::Code(0));
+    let out = sc.final_stdout();
+    assert_eq!(out.len(), 1 << 20, "kept exactly the cap");
+}
+
+#[test]
+fn exits_by_signal_are_reported_with_the_signal() {
+    let sc = Scenario::start(probe(), &["die"]);
+    let p = sc.role("probe");
+    assert!(matches!(sc.exit_of(p), Exit::Signal(6, _)));
+    sc.until_empty();
+}
