@@ -170,7 +170,6 @@ fn descendants(me: i32) -> Vec<i32> {
 }
 
 fn reaper() {
-    let mut reported_empty = false;
     loop {
         let mut status = 0;
         let pid = unsafe { waitpid(-1, &mut status, 0) };
@@ -190,10 +189,7 @@ fn reaper() {
             ECHILD => {
                 // No child left means no descendant left: orphans are reparented to us before
                 // their parent can be reaped.
-                if !reported_empty {
-                    trace("empty");
-                    reported_empty = true;
-                }
+                trace("empty");
                 REAPER_DONE.store(true, Ordering::SeqCst);
                 return;
             }

@@ -54,13 +54,15 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind::*;
-            if matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(e.kind(), DisplayHelp | DisplayVersion) {
                 let _ = e.print();
-                return if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
-                    ExitCode::from(2)
-                } else {
-                    ExitCode::SUCCESS
-                };
+                return ExitCode::SUCCESS;
+            }
+            if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
+                eprintln!(
+                    "cargo lab: which command? list, check N, hint N, demo N or verify (try `cargo lab --help`)"
+                );
+                return ExitCode::from(2);
             }
             eprintln!("cargo lab: {} (try `cargo lab --help`)", one_line(&e.to_string()));
             return ExitCode::from(2);

@@ -35,3 +35,10 @@ pub mod prelude {
     pub use crate::{Exit, Lab, Life, Scenario, Signal, Target, Tree};
     pub use std::time::Duration;
 }
+
+/// The sandbox's source is built by build.rs with plain rustc; compiling it here too (in tests)
+/// puts it under clippy and the compiler's warnings like the rest of the harness.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../sandbox.rs"]
+mod sandbox_source;
