@@ -20,6 +20,7 @@ struct Args {
     no_flush: bool,
 }
 
+// ANCHOR: shared_counter
 /// A counter in memory that both processes map.
 fn shared_counter() -> &'static AtomicU32 {
     // TODO(2): this counter lives in ordinary heap memory, which fork() *copies*: the child's
@@ -27,18 +28,22 @@ fn shared_counter() -> &'static AtomicU32 {
     // (nix::sys::mman::mmap_anonymous with ProtFlags READ|WRITE and MapFlags::MAP_SHARED).
     Box::leak(Box::new(AtomicU32::new(0)))
 }
+// ANCHOR_END: shared_counter
 
 fn main() {
     let args: Args = labkit::args();
     labkit::role("parent");
 
+    // ANCHOR: flush
     // `print!` without a newline: the text waits in stdout's buffer.
     print!("Before the fork my PID is {}. ", getpid());
     if !args.no_flush {
         // TODO(1): the child gets a copy of stdout's buffer, and prints it again when it exits.
         // Flush stdout here, before forking.
     }
+    // ANCHOR_END: flush
 
+    // ANCHOR: fork
     let mut var = 10;
     let counter = shared_counter();
 
@@ -62,4 +67,5 @@ fn main() {
             labkit::note_num("counter", counter.load(Ordering::SeqCst));
         }
     }
+    // ANCHOR_END: fork
 }

@@ -23,6 +23,7 @@ fn main() {
     labkit::role("parent");
 
     // SAFETY: one thread; the child only prints and exits.
+    // ANCHOR: fork
     match unsafe { fork() }.expect("fork") {
         ForkResult::Child => {
             labkit::role("child");
@@ -42,4 +43,5 @@ fn main() {
             println!("done");
         }
     }
+    // ANCHOR_END: fork
 }

@@ -15,6 +15,7 @@ fn main() {
     let parent = getpid();
 
     // SAFETY: one thread.
+    // ANCHOR: fork
     match unsafe { fork() }.expect("fork") {
         ForkResult::Child => {
             labkit::role("child");
@@ -34,6 +35,7 @@ fn main() {
             println!("parent {parent}: exiting without waiting for {child}");
         }
     }
+    // ANCHOR_END: fork
 }
 
 /// Lab 03 takes no arguments.

@@ -21,6 +21,7 @@ struct Args {
     no_flush: bool,
 }
 
+// ANCHOR: shared_counter
 /// A counter in memory that both processes map: an anonymous MAP_SHARED page.
 fn shared_counter() -> &'static AtomicU32 {
     let len = NonZeroUsize::new(std::mem::size_of::<AtomicU32>()).unwrap();
@@ -32,17 +33,21 @@ fn shared_counter() -> &'static AtomicU32 {
     // SAFETY: the page is zeroed, aligned, and an AtomicU32 of 0 is all zero bits.
     unsafe { page.cast::<AtomicU32>().as_ref() }
 }
+// ANCHOR_END: shared_counter
 
 fn main() {
     let args: Args = labkit::args();
     labkit::role("parent");
 
+    // ANCHOR: flush
     // `print!` without a newline: the text waits in stdout's buffer.
     print!("Before the fork my PID is {}. ", getpid());
     if !args.no_flush {
         std::io::stdout().flush().expect("flush");
     }
+    // ANCHOR_END: flush
 
+    // ANCHOR: fork
     let mut var = 10;
     let counter = shared_counter();
 
@@ -66,4 +71,5 @@ fn main() {
             labkit::note_num("counter", counter.load(Ordering::SeqCst));
         }
     }
+    // ANCHOR_END: fork
 }

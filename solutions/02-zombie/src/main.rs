@@ -22,6 +22,7 @@ fn main() {
     labkit::role("parent");
 
     // SAFETY: one thread; the child only prints and exits.
+    // ANCHOR: fork
     match unsafe { fork() }.expect("fork") {
         ForkResult::Child => {
             labkit::role("child");
@@ -41,4 +42,5 @@ fn main() {
             println!("done");
         }
     }
+    // ANCHOR_END: fork
 }
