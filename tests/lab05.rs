@@ -1,0 +1,203 @@
+//! Spec of lab 05 — daemon children. Judges labs/05-daemon (`cargo test -p lab05`) and
+//! solutions/05-daemon (`cargo test -p sol05`).
+//!
+//! Python's `daemon=True` is an atexit hook in the parent, not a kernel feature. The parent's
+//! normal exit path stops its workers; SIGKILL, or a SIGTERM the parent does not handle, skips
+//! that path and leaves the workers running as orphans. The exercise makes the workers die
+//! with the parent however it dies.
+
+use harness::prelude::*;
+use harness::{Event, Kind};
+use rstest::rstest;
+use std::time::Instant;
+
+const WORKERS: usize = 3;
+const WORKING: &str = "the parent works; its workers print";
+const NOT_ARMED: &str = "the worker has not armed its guard yet";
+
+/// When the sandbox reaped `pid` (CLOCK_MONOTONIC ns, the clock of labkit's notes): the
+/// process was certainly dead by then. Call after `exit_of(pid)`.
+fn reaped_at(sc: &Scenario, pid: i32) -> i128 {
+    sc.events()
+        .iter()
+        .find_map(|e: &Event| match e.kind {
+            Kind::Exited(p, _) if p == pid => Some(e.t_ns),
+            _ => None,
+        })
+        .unwrap_or_else(|| sc.fail(&format!("the sandbox has reaped {pid}")))
+}
+
+/// Waits (deadline) until `pid` notes `key` later than `after_ns`; returns that note's value.
+/// (A local helper: the harness can wait for the n-th note of a key, not for one by a given
+/// process after a given time.)
+#[track_caller]
+fn until_noted_after(sc: &Scenario, pid: i32, key: &str, after_ns: i128, what: &str) -> String {
+    let end = Instant::now() + sc.deadline();
+    loop {
+        if let Some((_, v, _)) = sc.notes_now(key).into_iter().find(|&(p, _, t)| p == pid && t > after_ns) {
+            return v;
+        }
+        if Instant::now() >= end {
+            sc.fail(&format!("{what} (waited {} ms)", sc.deadline().as_millis()));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Starts the lab and waits until the parent is at work and every worker has printed at least
+/// once (a worker prints only after it has armed its guard, if it has one).
+fn started(args: &[&str]) -> (Scenario, i32, Vec<i32>) {
+    let sc = Scenario::start(lab!(), args);
+    let parent = sc.role("parent");
+    let workers = sc.roles("worker", WORKERS);
+    for &w in &workers {
+        until_noted_after(&sc, w, "printed", 0, &format!("worker {w} prints \"args is i\""));
+    }
+    sc.paused(WORKING);
+    (sc, parent, workers)
+}
+
+fn parent_ran_its_exit_path(sc: &Scenario) -> bool {
+    sc.stdout().contains("parent: all workers stopped")
+}
+
+/// Post 000 and 003 hold on this path: when the parent ends normally its exit path stops every
+/// worker — Python's atexit hook for daemon=True, done by hand in Rust.
+#[rstest]
+#[case::daemon_only(&["--daemon-only"])]
+#[case::guarded(&[])]
+fn the_normal_exit_path_stops_every_worker(#[case] args: &[&str]) {
+    let (sc, parent, workers) = started(args);
+    sc.show("the parent at work, its workers printing");
+    sc.step("the parent's work is done: its exit path SIGTERMs every worker and waits for it");
+    sc.release();
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let t = sc.snapshot();
+    sc.expect(
+        workers.iter().all(|&w| t.gone(w)),
+        &format!("every worker {workers:?} is gone when the parent has exited"),
+    );
+    let reaped_by_sandbox: Vec<i32> = workers
+        .iter()
+        .copied()
+        .filter(|&w| sc.events().iter().any(|e| matches!(e.kind, Kind::Exited(p, _) if p == w)))
+        .collect();
+    sc.expect(
+        reaped_by_sandbox.is_empty(),
+        &format!("the parent reaped its workers itself (the sandbox reaped {reaped_by_sandbox:?})"),
+    );
+    let out = sc.final_stdout();
+    for &w in &workers {
+        sc.expect(
+            out.contains(&format!("parent: worker {w} stopped: Signaled(Pid({w}), SIGTERM, false)")),
+            &format!("the parent reports worker {w} stopped by its SIGTERM"),
+        );
+    }
+    sc.until_empty();
+    sc.claim(
+        "daemon-normal-exit",
+        &format!(
+            "on the parent's normal exit its workers {workers:?} were SIGTERMed and reaped by the parent"
+        ),
+    );
+}
+
+/// Post 000 holds: after `kill -9` of the parent the children keep running. So they do after
+/// a SIGTERM the parent does not handle. Post 003 ("a daemon child terminates when its parent
+/// terminates") fails: nothing in the kernel ties them to the parent.
+#[rstest]
+#[case::sigkill(Signal::SIGKILL)]
+#[case::sigterm_unhandled(Signal::SIGTERM)]
+fn daemon_workers_outlive_a_killed_parent(#[case] sig: Signal) {
+    let (sc, parent, workers) = started(&["--daemon-only"]);
+    let sandbox = sc.sandbox_pid();
+    sc.show("the parent at work, its workers printing");
+    sc.step(&format!("the parent is killed with {sig} while it works: its exit path never runs"));
+    sc.signal(parent, sig);
+    sc.expect_eq(sc.exit_of(parent), Exit::Signal(sig as i32, false), "the parent dies of the signal");
+    let died = reaped_at(&sc, parent);
+    sc.show("after the parent's death");
+    let t = sc.snapshot();
+    sc.expect(
+        workers.iter().all(|&w| t.alive(w) && t.ppid(w) == Some(sandbox)),
+        &format!("every worker {workers:?} is alive, an orphan adopted by the sandbox {sandbox}"),
+    );
+    sc.step("the orphans keep working: each prints again after the parent died");
+    for &w in &workers {
+        let n =
+            until_noted_after(&sc, w, "printed", died, &format!("worker {w} prints after the parent died"));
+        sc.expect(true, &format!("worker {w} printed line {n} after the parent had been reaped"));
+    }
+    sc.expect(!parent_ran_its_exit_path(&sc), "the parent's exit path never ran");
+    let how = if sig == Signal::SIGKILL { "kill -9" } else { "an unhandled SIGTERM" };
+    let seen = format!(
+        "after {how} of parent {parent}, workers {workers:?} lived on with ppid {sandbox} (the sandbox) and kept printing"
+    );
+    if sig == Signal::SIGKILL {
+        sc.claim("kill9-orphans", &seen);
+    }
+    sc.claim("daemon-dies-with-parent", &seen);
+}
+
+/// The exercise: guarded workers end when their parent is killed, and the sandbox (their new
+/// parent) reaps them.
+#[rstest]
+#[case::sigkill(Signal::SIGKILL)]
+#[case::sigterm_unhandled(Signal::SIGTERM)]
+fn guarded_workers_die_with_a_killed_parent(#[case] sig: Signal) {
+    let (sc, parent, workers) = started(&[]);
+    sc.show("the parent at work, its guarded workers printing");
+    sc.step(&format!("the parent is killed with {sig}: its exit path never runs"));
+    sc.signal(parent, sig);
+    sc.expect_eq(sc.exit_of(parent), Exit::Signal(sig as i32, false), "the parent dies of the signal");
+    sc.step("every worker must end by itself, and the sandbox, its new parent, reaps it");
+    sc.until(&format!("every worker {workers:?} has ended after its parent's death and been reaped"), |t| {
+        workers.iter().all(|&w| t.gone(w))
+    });
+    for &w in &workers {
+        let how = sc.exit_of(w);
+        sc.expect(true, &format!("the sandbox reaped worker {w}: {how}"));
+    }
+    sc.expect(
+        !parent_ran_its_exit_path(&sc),
+        "the parent's exit path never ran (the workers ended on their own)",
+    );
+    sc.until_empty();
+}
+
+/// The race in the exercise, made certain with a handshake: every worker is held before it
+/// arms its guard, the parent is killed, then the workers go on. PR_SET_PDEATHSIG armed now is
+/// lost (the parent is already gone); a guard that checks getppid() still ends the worker.
+#[test]
+fn a_worker_whose_parent_died_before_it_armed_its_guard_still_ends() {
+    let sc = Scenario::start(lab!(), &["--arm-late"]);
+    let sandbox = sc.sandbox_pid();
+    let parent = sc.role("parent");
+    let workers = sc.roles("worker", WORKERS);
+    for _ in 0..WORKERS {
+        sc.paused(NOT_ARMED);
+    }
+    sc.paused(WORKING);
+    sc.show("every worker is held before it arms its guard");
+    sc.step("the parent is killed with SIGKILL before any worker has armed its guard");
+    sc.signal(parent, Signal::SIGKILL);
+    sc.expect_eq(sc.exit_of(parent), Exit::Signal(9, false), "the parent dies of SIGKILL");
+    let t = sc.snapshot();
+    sc.expect(
+        workers.iter().all(|&w| t.alive(w) && t.ppid(w) == Some(sandbox)),
+        &format!("every worker {workers:?} is alive and already adopted by the sandbox {sandbox}"),
+    );
+    sc.step("the workers go on and arm their guard, after their parent's death");
+    for _ in 0..WORKERS {
+        sc.release();
+    }
+    sc.until(
+        &format!("every worker {workers:?} notices its parent is already gone, ends, and is reaped"),
+        |t| workers.iter().all(|&w| t.gone(w)),
+    );
+    for &w in &workers {
+        let how = sc.exit_of(w);
+        sc.expect(true, &format!("the sandbox reaped worker {w}: {how}"));
+    }
+    sc.until_empty();
+}
