@@ -255,10 +255,7 @@ fn main() {
     let mut denied = vec![-1, 1, me, -me, runner, -runner_group];
     denied.retain(|&v| v != 0);
     let mut cmd = Command::new(&lab);
-    cmd.args(&lab_args)
-        .env("PROCLAB_TRACE_FD", "3")
-        .env("PROCLAB_GO_FD", "4")
-        .env_remove("PROCLAB_TRACE");
+    cmd.args(&lab_args).env("PROCLAB_TRACE_FD", "3").env("PROCLAB_GO_FD", "4").env_remove("PROCLAB_TRACE");
     if pty {
         // The terminal is the lab's stdin; its stdout/stderr stay on the capture pipes.
         cmd.stdin(unsafe { Stdio::from_raw_fd(libc_dup(5)) });

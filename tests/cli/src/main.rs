@@ -47,6 +47,9 @@ enum Command {
     /// Instructors: prove every solution passes its spec and every untouched starter fails its
     /// spec by an assertion (not a compile error, not a timeout).
     Verify,
+    /// Run every lab's reference scenario here and print the posts' claims beside what this
+    /// machine showed: holds, fails or partly.
+    Tour,
 }
 
 fn main() -> ExitCode {
@@ -60,7 +63,7 @@ fn main() -> ExitCode {
             }
             if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
                 eprintln!(
-                    "cargo lab: which command? list, check N, hint N, demo N or verify (try `cargo lab --help`)"
+                    "cargo lab: which command? list, check N, hint N, demo N, verify or tour (try `cargo lab --help`)"
                 );
                 return ExitCode::from(2);
             }
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Hint { lab, all, reset } => labs::find(&lab).and_then(|l| run::hint(&l, all, reset)),
         Command::Demo { lab, filter } => labs::find(&lab).and_then(|l| run::demo(&l, filter.as_deref())),
         Command::Verify => run::verify(),
+        Command::Tour => run::tour(),
     };
     match result {
         Ok(code) => code,

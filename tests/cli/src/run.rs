@@ -460,3 +460,128 @@ fn indent(text: &str) -> String {
     let skip = lines.len().saturating_sub(60);
     lines[skip..].iter().map(|l| format!("      {l}\n")).collect()
 }
+
+// ----- tour ------------------------------------------------------------------------------
+
+/// One claim as this machine showed it.
+struct Seen {
+    claim: labs::Claim,
+    observed: Vec<String>,
+}
+
+pub fn tour() -> Result<ExitCode, String> {
+    let labs = labs::all();
+    let started = Instant::now();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    eprintln!(
+        "tour: the posts' claims, checked on this machine (Linux {}, {}).",
+        kernel.trim(),
+        std::env::consts::ARCH
+    );
+    eprintln!("building the reference solutions…");
+    let mut build = cargo();
+    build.args(["test", "-q", "--no-run"]);
+    for lab in &labs {
+        build.args(["-p", &lab.solution()]);
+    }
+    let b = capture(build, Duration::from_secs(1800));
+    if !b.ok {
+        println!("{}", b.text);
+        return Err("the reference solutions do not build".into());
+    }
+    let mut sections: Vec<(&Lab, Vec<Seen>)> = Vec::new();
+    let mut broken = 0;
+    for (i, lab) in labs.iter().enumerate() {
+        let file = state_dir().join(format!("claims-{:02}-{}.tsv", lab.number, std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        let mut cmd = spec(&lab.solution(), &[]);
+        cmd.env("PROCLAB_CLAIMS", &file);
+        let out = capture(cmd, SPEC_LIMIT);
+        let records = std::fs::read_to_string(&file).unwrap_or_default();
+        let _ = std::fs::remove_file(&file);
+        let (passed, failed) = tally(&out.text);
+        let mut seen: Vec<Seen> = labs::claims_of(&lab.sheet_text())
+            .into_iter()
+            .map(|claim| Seen { claim, observed: Vec::new() })
+            .collect();
+        for line in records.lines() {
+            let mut f = line.splitn(3, '\t');
+            let (_pkg, id, observed) = (f.next(), f.next().unwrap_or(""), f.next().unwrap_or(""));
+            if let Some(s) = seen.iter_mut().find(|s| s.claim.id == id) {
+                s.observed.push(observed.to_string());
+            }
+        }
+        let unseen = seen.iter().filter(|s| s.observed.is_empty()).count();
+        let ok = out.ok && unseen == 0;
+        eprintln!(
+            "[{}/{}] lab {:02} {:<44} {} {passed} scenario(s), {} claim(s) ({:.1} s)",
+            i + 1,
+            labs.len(),
+            lab.number,
+            lab.title,
+            if ok { "✓" } else { "✗" },
+            seen.len(),
+            out.elapsed.as_secs_f64()
+        );
+        if !out.ok {
+            broken += 1;
+            eprintln!("   ✗ {failed} scenario(s) could not run as specified:");
+            for (name, report) in failures(&out.text) {
+                eprintln!("     {name}\n{}", indent(&report));
+            }
+        } else if unseen > 0 {
+            broken += 1;
+            eprintln!("   ✗ {unseen} claim(s) of the lab sheet were not observed by any scenario");
+        }
+        sections.push((lab, seen));
+    }
+
+    println!("\nMyths and facts, as this machine showed them");
+    println!("============================================");
+    let (mut holds, mut fails, mut partly) = (0, 0, 0);
+    for (lab, seen) in &sections {
+        println!("\nLab {:02} — {}", lab.number, lab.title);
+        for s in seen {
+            let v = s.claim.verdict.to_lowercase();
+            let word = if v.starts_with("holds") {
+                holds += 1;
+                "HOLDS"
+            } else if v.starts_with("fails") {
+                fails += 1;
+                "FAILS"
+            } else {
+                partly += 1;
+                "PARTLY"
+            };
+            let detail =
+                s.claim.verdict.split_once(':').map(|(_, d)| format!(" ({})", d.trim())).unwrap_or_default();
+            println!("  post {}: {}", s.claim.post, strip_md(&s.claim.claim));
+            match s.observed.first() {
+                Some(o) => {
+                    let more = if s.observed.len() > 1 {
+                        format!(" (+{} more runs)", s.observed.len() - 1)
+                    } else {
+                        String::new()
+                    };
+                    println!("    {word}{detail} — seen here: {o}{more}");
+                }
+                None => println!("    {word}{detail} — NOT CONFIRMED on this machine"),
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "\n{} claims: {holds} hold, {fails} fail, {partly} hold only partly — in {secs:.1} s.",
+        holds + fails + partly
+    );
+    if broken > 0 {
+        println!("✗ {broken} lab(s) could not confirm their claims (see above).");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("Every verdict above was asserted by a spec on this machine: tests/labNN.rs.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn strip_md(s: &str) -> String {
+    s.replace('`', "")
+}
