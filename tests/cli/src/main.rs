@@ -1,5 +1,6 @@
 //! `cargo lab`: the kit's command line. See `cargo lab --help`.
 
+mod book;
 mod labs;
 mod run;
 

@@ -383,6 +383,16 @@ pub fn verify() -> Result<ExitCode, String> {
             bad += 1;
         }
     }
+    let broken = crate::book::broken_links(&root().join("book/src"));
+    if broken.is_empty() {
+        println!("book: every internal link resolves");
+    } else {
+        println!("✗ book: {} broken link(s):", broken.len());
+        for b in &broken {
+            println!("   {b}");
+        }
+        bad += 1;
+    }
     let leaks = leftover_processes();
     if !leaks.is_empty() {
         println!("✗ processes from target/ still running after the runs: {leaks:?}");
