@@ -46,10 +46,17 @@ impl Members {
 fn members(sc: &Scenario, launcher: bool) -> Members {
     let launcher = launcher.then(|| sc.role("launcher"));
     let parent = sc.role("parent");
-    let children = sc.roles("child", CHILDREN);
+    let announced = sc.roles("child", CHILDREN);
     sc.note(parent, "started");
-    for &c in &children {
+    // Children announce themselves in any order: put child i at index i.
+    let mut children = vec![0; CHILDREN];
+    for &c in &announced {
         sc.note(c, "pgid");
+        let i: usize = sc.note(c, "index").parse().unwrap_or(usize::MAX);
+        if i >= CHILDREN || children[i] != 0 {
+            sc.fail(&format!("child {c} notes an index 0..{CHILDREN} no other child has — it noted {i}"));
+        }
+        children[i] = c;
     }
     Members { launcher, parent, children }
 }
@@ -288,6 +295,7 @@ fn a_stubborn_child_is_sigkilled_only_after_the_grace_period() {
     let parent = m.parent;
     let stubborn = m.children[0];
     sc.note(stubborn, "stubborn");
+    sc.step("a launcher forks the fixed program; its child 0 ignores SIGTERM; grace period 1000 ms");
     let t = sc.snapshot();
     sc.expect(
         m.all().iter().all(|&p| t.pgid(p) == Some(parent)) && t.pgid(launcher) == Some(launcher),
@@ -297,6 +305,7 @@ fn a_stubborn_child_is_sigkilled_only_after_the_grace_period() {
         t.get(stubborn).is_some_and(|p| p.ignores(Signal::SIGTERM)),
         &format!("child 0 ({stubborn}) ignores SIGTERM (SigIgn in /proc)"),
     );
+    sc.show("the program in its own group; child 0 ignores TERM");
     sc.step(&format!("kill -TERM {parent} (the parent); child 0 ignores the group's SIGTERM"));
     sc.signal(parent, Signal::SIGTERM);
     let others: Vec<i32> = m.children[1..].to_vec();

@@ -141,6 +141,7 @@ fn program(args: &Args) -> ! {
 // ANCHOR: child
 fn child(i: u32, args: &Args) -> ! {
     labkit::role("child");
+    labkit::note_num("index", i);
     if args.stubborn && i == 0 {
         // SAFETY: SIG_IGN installs no code.
         unsafe { signal(Signal::SIGTERM, SigHandler::SigIgn) }.expect("signal");
