@@ -1,0 +1,203 @@
+//! Spec of lab 06 — late handler. Judges labs/06-late-handler (`cargo test -p lab06`) and
+//! solutions/06-late-handler (`cargo test -p sol06`).
+//!
+//! The lab is post 000's second listing: three children forked, *then* a SIGTERM handler
+//! registered in the parent, then the children joined in order.
+
+use harness::prelude::*;
+use rstest::rstest;
+
+const N: usize = 3;
+
+/// How long the spec watches a state that should persist ("still alive", "still a zombie").
+const WINDOW: Duration = Duration::from_millis(300);
+
+/// The kernel function a sleeping process waits in (/proc/PID/wchan), "" if unknown.
+/// (Local helper: the harness's `Proc` has no wchan yet.)
+fn wchan(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
+}
+
+/// `pid` is asleep inside waitpid(): state S, sleeping in the kernel's `do_wait`.
+fn in_waitpid(t: &Tree, pid: i32) -> bool {
+    t.get(pid).is_some_and(|p| p.state == 'S') && wchan(pid) == "do_wait"
+}
+
+/// Starts the lab and waits until the parent has registered its handler and is blocked in
+/// waitpid() for child 0. Returns (parent, children in fork order).
+fn started(sc: &Scenario) -> (i32, Vec<i32>) {
+    let parent = sc.role("parent");
+    let kids: Vec<i32> = (0..N).map(|i| sc.role(&format!("child {i}"))).collect();
+    let joining: i32 = sc.note(parent, "joining").parse().unwrap_or(-1);
+    sc.expect_eq(joining, kids[0], "the parent joins the children in order: first child 0");
+    sc.step(
+        "the parent forked 3 children, then registered its SIGTERM handler, then called waitpid(child 0)",
+    );
+    sc.until("the parent is blocked in waitpid() (state S, kernel function do_wait)", |t| {
+        in_waitpid(t, parent)
+    });
+    (parent, kids)
+}
+
+/// What the parent reported with `labkit::note("reaped", "<pid> <how>")`.
+fn reaped_by_parent(sc: &Scenario, parent: i32) -> Vec<String> {
+    sc.notes_now("reaped").into_iter().filter(|(p, _, _)| *p == parent).map(|(_, v, _)| v).collect()
+}
+
+/// The handler was registered after the forks: it is in the parent's table of dispositions
+/// (SigCgt has TERM), not in the children's — they still have the default action.
+#[rstest]
+#[case::parent(None)]
+#[case::child_0(Some(0))]
+#[case::child_1(Some(1))]
+#[case::child_2(Some(2))]
+fn a_handler_registered_after_fork_is_in_the_parent_only(#[case] child: Option<usize>) {
+    let sc = Scenario::start(lab!(), &[]);
+    let (parent, kids) = started(&sc);
+    let (pid, who, expected) = match child {
+        None => (parent, "the parent".to_string(), true),
+        Some(i) => (kids[i], format!("child {i}"), false),
+    };
+    let t = sc.snapshot();
+    let Some(p) = t.get(pid) else { sc.fail(&format!("{who} ({pid}) is alive")) };
+    sc.expect_eq(
+        p.catches(Signal::SIGTERM),
+        expected,
+        &format!("{who} ({pid}) catches SIGTERM (/proc/{pid}/status SigCgt has TERM)"),
+    );
+    sc.expect(!p.ignores(Signal::SIGTERM), &format!("{who} does not ignore SIGTERM"));
+    if child.is_some() {
+        sc.claim(
+            "late-handler-parent-only",
+            &format!("SigCgt: parent {parent} catches TERM, child {pid} does not (default action)"),
+        );
+    }
+}
+
+/// `kill -15 <child>`: the child has no handler, so the default action kills it — it alone.
+/// The parent and the other children go on. The parent joins in order: a child other than
+/// child 0 stays a zombie, because the parent is blocked in waitpid() for child 0.
+#[rstest]
+#[case::child_0(0)]
+#[case::child_1(1)]
+#[case::child_2(2)]
+fn sigterm_to_a_child_kills_only_that_child(#[case] k: usize) {
+    let sc = Scenario::start(lab!(), &[]);
+    let (parent, kids) = started(&sc);
+    let victim = kids[k];
+    let others: Vec<i32> = kids.iter().copied().filter(|&c| c != victim).collect();
+    sc.step(&format!("kill -15 child {k}: it has no handler of its own"));
+    sc.signal(victim, Signal::SIGTERM);
+    if k == 0 {
+        sc.step("the parent was waiting for exactly this child: waitpid returns, the parent joins child 1");
+        let how = sc.note(parent, "reaped");
+        sc.expect_eq(
+            how,
+            format!("{victim} killed by SIGTERM"),
+            "the parent reaps child 0, killed by SIGTERM",
+        );
+        sc.until("child 0 is gone (reaped) and the parent is blocked in waitpid() again", |t| {
+            t.gone(victim) && in_waitpid(t, parent)
+        });
+        sc.stays("the parent and the other children keep running", WINDOW, |t| {
+            t.alive(parent) && others.iter().all(|&c| t.alive(c))
+        });
+    } else {
+        sc.until(&format!("child {k} is a zombie of the parent, which is blocked in waitpid() again"), |t| {
+            t.zombie(victim) && t.ppid(victim) == Some(parent) && in_waitpid(t, parent)
+        });
+        sc.step("the parent is still blocked in waitpid(child 0): nobody reaps the dead child");
+        sc.stays(
+            &format!("child {k} stays a zombie; the parent and the other children keep running"),
+            WINDOW,
+            |t| {
+                t.zombie(victim)
+                    && t.ppid(victim) == Some(parent)
+                    && t.alive(parent)
+                    && others.iter().all(|&c| t.alive(c))
+            },
+        );
+        let joining: Vec<String> = sc.notes_now("joining").into_iter().map(|(_, v, _)| v).collect();
+        sc.expect_eq(
+            joining,
+            vec![kids[0].to_string()],
+            "all along, the parent has been joining child 0 only",
+        );
+        sc.until("the parent is still blocked in waitpid(child 0)", |t| in_waitpid(t, parent));
+        sc.claim(
+            "killed-child-zombie",
+            &format!(
+                "child {k} ({victim}) stayed Z for {} ms while the parent waited for child 0",
+                WINDOW.as_millis()
+            ),
+        );
+    }
+    sc.expect(
+        sc.notes_now("handler").is_empty(),
+        "no handler ran anywhere: SIGTERM to a child does not reach the parent",
+    );
+    sc.claim(
+        "child-sigterm-kills-only-child",
+        &format!(
+            "SIGTERM to child {k} ({victim}) killed it alone; parent {parent} and siblings {others:?} ran on"
+        ),
+    );
+}
+
+/// `kill -15 <parent>`: the handler runs and SIGTERMs the three children; the parent must then
+/// still join (reap) all three and exit 0. Without SA_RESTART (what Python's signal.signal
+/// does too) the waitpid the handler interrupted fails with EINTR — the post's "Interrupted
+/// system call"; with SA_RESTART the kernel restarts it and nothing is seen.
+#[rstest]
+#[case::without_sa_restart(&[], true)]
+#[case::with_sa_restart(&["--restart"], false)]
+fn sigterm_to_the_parent_terminates_the_children_then_the_parent_exits(
+    #[case] args: &[&str],
+    #[case] eintr: bool,
+) {
+    let sc = Scenario::start(lab!(), args);
+    let (parent, kids) = started(&sc);
+    sc.step("kill -15 the parent while it is blocked in waitpid(child 0)");
+    sc.signal(parent, Signal::SIGTERM);
+    sc.note(parent, "handler");
+    let terminated: Vec<i32> =
+        sc.notes("terminate", N).iter().map(|(_, v, _)| v.parse().unwrap_or(-1)).collect();
+    sc.expect_eq(
+        terminated,
+        kids.clone(),
+        "the parent's handler terminates the children in its list, in order",
+    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally after its handler ran");
+    sc.final_stdout();
+    sc.step("the parent has exited: what did its join see, and who reaped the children?");
+    let errors: Vec<String> = sc.notes_now("join-error").into_iter().map(|(_, v, _)| v).collect();
+    if eintr {
+        sc.expect_eq(
+            errors.first().map(String::as_str),
+            Some("EINTR: Interrupted system call"),
+            "without SA_RESTART, the waitpid() the handler interrupted fails with EINTR",
+        );
+        sc.claim(
+            "join-eintr",
+            &format!("nix waitpid returned {:?} in parent {parent}: no SA_RESTART", errors[0]),
+        );
+    } else {
+        sc.expect_eq(
+            errors,
+            vec![],
+            "with SA_RESTART the kernel restarts the interrupted waitpid(): no error",
+        );
+        sc.claim("join-eintr", "with SA_RESTART, waitpid was restarted by the kernel: no EINTR");
+    }
+    let expected: Vec<String> = kids.iter().map(|c| format!("{c} killed by SIGTERM")).collect();
+    sc.expect_eq(
+        reaped_by_parent(&sc, parent),
+        expected,
+        "the parent itself joins (reaps) every child its handler terminated, each killed by SIGTERM",
+    );
+    sc.until_empty();
+    sc.claim(
+        "parent-sigterm-terminates-children",
+        &format!("parent {parent}'s handler SIGTERMed {kids:?}, joined them and exited 0"),
+    );
+}
