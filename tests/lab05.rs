@@ -73,6 +73,10 @@ fn the_normal_exit_path_stops_every_worker(#[case] args: &[&str]) {
     sc.release();
     sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
     let t = sc.snapshot();
+    let out = sc.until_stdout("the parent prints that it is exiting", |o| {
+        o.contains("parent: all workers stopped, exiting")
+    });
+    sc.show("after the parent's exit");
     sc.expect(
         workers.iter().all(|&w| t.gone(w)),
         &format!("every worker {workers:?} is gone when the parent has exited"),
@@ -86,7 +90,6 @@ fn the_normal_exit_path_stops_every_worker(#[case] args: &[&str]) {
         reaped_by_sandbox.is_empty(),
         &format!("the parent reaped its workers itself (the sandbox reaped {reaped_by_sandbox:?})"),
     );
-    let out = sc.final_stdout();
     for &w in &workers {
         sc.expect(
             out.contains(&format!("parent: worker {w} stopped: Signaled(Pid({w}), SIGTERM, false)")),
@@ -128,6 +131,7 @@ fn daemon_workers_outlive_a_killed_parent(#[case] sig: Signal) {
             until_noted_after(&sc, w, "printed", died, &format!("worker {w} prints after the parent died"));
         sc.expect(true, &format!("worker {w} printed line {n} after the parent had been reaped"));
     }
+    sc.show("the orphans, still at work");
     sc.expect(!parent_ran_its_exit_path(&sc), "the parent's exit path never ran");
     let how = if sig == Signal::SIGKILL { "kill -9" } else { "an unhandled SIGTERM" };
     let seen = format!(
