@@ -226,7 +226,7 @@ fn the_fix_stops_its_own_group_gracefully_and_spares_the_launcher(#[case] who: W
     let everyone: BTreeSet<i32> = m.all().into_iter().collect();
     sc.expect_eq(
         cleaned,
-        everyone,
+        everyone.clone(),
         "every member of the group ran its cleanup (pids that noted \"cleanup\")",
     );
     let mut reaped: Vec<(i32, String)> = notes_by_pid(&sc, "reaped")
@@ -247,9 +247,9 @@ fn the_fix_stops_its_own_group_gracefully_and_spares_the_launcher(#[case] who: W
         killpg.first().map(|(p, _)| *p) == Some(target)
             && killpg.iter().all(|(_, g)| *g == parent.to_string())
             && senders.len() == killpg.len()
-            && senders.is_subset(&m.all().into_iter().collect()),
+            && senders == everyone,
         &format!(
-            "the first SIGTERM to the group came from {name}; every sender aimed at group {parent}, each member sent it at most once, the launcher never — observed (pid, group) {killpg:?}"
+            "the first SIGTERM to the group came from {name}; then every member forwarded it exactly once (on its first SIGTERM), all to group {parent}, the launcher never — observed (pid, group) {killpg:?}"
         ),
     );
     sc.expect(
