@@ -57,6 +57,12 @@ fn started(args: &[&str]) -> (Scenario, i32, Vec<i32>) {
     (sc, parent, workers)
 }
 
+/// A worker that ends because its guard worked: a signal or an exit — not a panic (status 101)
+/// and not a crash (a core dump).
+fn ended_cleanly(how: Exit) -> bool {
+    !matches!(how, Exit::Code(101) | Exit::Signal(_, true))
+}
+
 fn parent_ran_its_exit_path(sc: &Scenario) -> bool {
     sc.stdout().contains("parent: all workers stopped")
 }
@@ -126,12 +132,20 @@ fn daemon_workers_outlive_a_killed_parent(#[case] sig: Signal) {
         &format!("every worker {workers:?} is alive, an orphan adopted by the sandbox {sandbox}"),
     );
     sc.step("the orphans keep working: each prints again after the parent died");
-    for &w in &workers {
-        let n =
-            until_noted_after(&sc, w, "printed", died, &format!("worker {w} prints after the parent died"));
-        sc.expect(true, &format!("worker {w} printed line {n} after the parent had been reaped"));
-    }
+    let again: Vec<(i32, String)> = workers
+        .iter()
+        .map(|&w| {
+            let what = format!("worker {w} prints after the parent died");
+            (w, until_noted_after(&sc, w, "printed", died, &what))
+        })
+        .collect();
     sc.show("the orphans, still at work");
+    for (w, n) in again {
+        sc.expect(
+            n.parse::<u64>().is_ok_and(|n| n >= 2),
+            &format!("worker {w} printed again (its line {n}) after the parent had been reaped"),
+        );
+    }
     sc.expect(!parent_ran_its_exit_path(&sc), "the parent's exit path never ran");
     let how = if sig == Signal::SIGKILL { "kill -9" } else { "an unhandled SIGTERM" };
     let seen = format!(
@@ -160,8 +174,14 @@ fn guarded_workers_die_with_a_killed_parent(#[case] sig: Signal) {
     });
     for &w in &workers {
         let how = sc.exit_of(w);
-        sc.expect(true, &format!("the sandbox reaped worker {w}: {how}"));
+        sc.expect(ended_cleanly(how), &format!("the sandbox reaped worker {w}: {how} (no panic, no crash)"));
     }
+    let last = workers.iter().map(|&w| reaped_at(&sc, w)).max().unwrap_or(0);
+    let lag_ms = (last - reaped_at(&sc, parent)) / 1_000_000;
+    sc.expect(
+        lag_ms < sc.deadline().as_millis() as i128,
+        &format!("the last worker was reaped {lag_ms} ms after the parent"),
+    );
     sc.expect(
         !parent_ran_its_exit_path(&sc),
         "the parent's exit path never ran (the workers ended on their own)",
@@ -201,7 +221,7 @@ fn a_worker_whose_parent_died_before_it_armed_its_guard_still_ends() {
     );
     for &w in &workers {
         let how = sc.exit_of(w);
-        sc.expect(true, &format!("the sandbox reaped worker {w}: {how}"));
+        sc.expect(ended_cleanly(how), &format!("the sandbox reaped worker {w}: {how} (no panic, no crash)"));
     }
     sc.until_empty();
 }
