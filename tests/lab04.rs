@@ -1,0 +1,394 @@
+//! Spec of lab 04 — reaping: SIGCHLD handler vs polling vs SIG_IGN. Judges labs/04-reaping
+//! (`cargo test -p lab04`) and solutions/04-reaping (`cargo test -p sol04`).
+
+use harness::prelude::*;
+use harness::tree::bit;
+use rstest::rstest;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+/// The polling period (and the window over which the children exit) of the timing test.
+const PERIOD_MS: i64 = 100;
+
+/// N children exit while SIGCHLD is blocked: the kernel keeps *one* SIGCHLD pending, and
+/// unblocking delivers it once. A handler that calls waitpid once per signal reaps one child
+/// and leaves N-1 zombies; the post's idea of looping reaps them all.
+#[rstest]
+#[case::one_child(1)]
+#[case::ten_children(10)]
+#[case::a_hundred_children(100)]
+fn n_exits_while_sigchld_is_blocked_make_one_signal_so_the_handler_must_loop(#[case] n: usize) {
+    let sc = Scenario::start(lab!(), &["handler", "--blocked", "--spread-ms", "0", "-n", &n.to_string()]);
+    let parent = sc.role("parent");
+    let children = sc.roles("child", n);
+    sc.paused("children exited while SIGCHLD was blocked");
+    sc.step(&format!("the parent blocks SIGCHLD (sigprocmask) and forks {n} child(ren); they all exit"));
+    sc.until(
+        &format!(
+            "all {n} children are zombies; the parent blocks SIGCHLD and has it pending (SigBlk, ShdPnd)"
+        ),
+        |t| {
+            children.iter().all(|&c| t.zombie(c) && t.ppid(c) == Some(parent))
+                && t.get(parent).is_some_and(|p| p.blocks(Signal::SIGCHLD))
+                && pending(parent) & bit(Signal::SIGCHLD) != 0
+        },
+    );
+    sc.step(
+        "the parent unblocks SIGCHLD: the kernel delivers the pending SIGCHLD before sigprocmask returns",
+    );
+    sc.release();
+    sc.paused("SIGCHLD unblocked; the handler has run");
+    let runs = num(&sc, &sc.note(parent, "handler-runs"));
+    sc.expect_eq(
+        runs,
+        1,
+        &format!("{n} exits, one pending SIGCHLD: the handler ran once (standard signals do not queue)"),
+    );
+    let t = sc.snapshot();
+    let left: Vec<i32> = children.iter().copied().filter(|&c| !t.gone(c)).collect();
+    sc.expect(
+        left.is_empty(),
+        &format!(
+            "that one handler run reaped all {n} children: no zombie is left — observed {} still in /proc{}",
+            left.len(),
+            if left.is_empty() { String::new() } else { format!(" (e.g. {:?})", &left[..left.len().min(5)]) }
+        ),
+    );
+    sc.expect(
+        t.get(parent).is_some_and(|p| p.catches(Signal::SIGCHLD) && !p.blocks(Signal::SIGCHLD)),
+        "after it ran, the handler is still installed (SigCgt has CHLD; no re-registration) and SIGCHLD is unblocked",
+    );
+    sc.release();
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.claim(
+        "one-signal",
+        &format!("{n} children exited while SIGCHLD was blocked; unblocking ran the handler {runs} time(s)"),
+    );
+    sc.claim(
+        "reregister",
+        &format!("after its run the handler was still in SigCgt of {parent}; installed once with sigaction"),
+    );
+}
+
+/// The point of the handler: a child is reaped as soon as it has exited. Polling leaves it a
+/// zombie until the next poll — half a period on average. Bounds, not exact figures: the
+/// handler's median must stay under a fifth of the period, polling's above a quarter of it.
+#[test]
+fn a_handler_reaps_at_once_polling_leaves_each_zombie_until_the_next_poll() {
+    let n = 5;
+    let spread = PERIOD_MS.to_string();
+
+    let sc = Scenario::start(lab!(), &["handler", "-n", "5", "--spread-ms", &spread]);
+    let parent = sc.role("parent");
+    let children = sc.roles("child", n);
+    sc.step(&format!("{n} children exit one by one over {PERIOD_MS} ms; a SIGCHLD handler reaps them"));
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let out = sc.final_stdout();
+    let by_handler = lifetimes(&sc, parent, &children);
+    sc.expect(
+        by_handler.len() == n,
+        &format!("the handler reaped all {n} children (reaped {})", by_handler.len()),
+    );
+    let handler_median = median(&by_handler);
+    let printed = printed_median(&out);
+    sc.expect(
+        handler_median <= PERIOD_MS * 1000 / 5 && printed.is_some_and(|p| p <= PERIOD_MS * 1000 / 5),
+        &format!(
+            "zombie lifetime with the handler: median under {} µs, traced and printed (\"median zombie lifetime: X µs\") — traced {handler_median} µs, printed {printed:?}",
+            PERIOD_MS * 1000 / 5
+        ),
+    );
+    sc.finish();
+
+    let sc = Scenario::start(lab!(), &["poll", "-n", "5", "--spread-ms", &spread, "--period-ms", &spread]);
+    let parent = sc.role("parent");
+    let children = sc.roles("child", n);
+    sc.step(&format!("the same children; the parent polls with waitpid(-1, WNOHANG) every {PERIOD_MS} ms"));
+    sc.until("an exited child waits as a zombie for the next poll", |t| {
+        children.iter().any(|&c| t.zombie(c) && t.ppid(c) == Some(parent))
+    });
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let out = sc.final_stdout();
+    let by_polling = lifetimes(&sc, parent, &children);
+    sc.expect(
+        by_polling.len() == n,
+        &format!("polling reaped all {n} children (reaped {})", by_polling.len()),
+    );
+    let poll_median = median(&by_polling);
+    let printed = printed_median(&out);
+    sc.expect(
+        poll_median >= PERIOD_MS * 1000 / 4 && printed.is_some_and(|p| p >= PERIOD_MS * 1000 / 4),
+        &format!(
+            "zombie lifetime with polling every {PERIOD_MS} ms: median over {} µs, traced and printed — traced {poll_median} µs, printed {printed:?}",
+            PERIOD_MS * 1000 / 4
+        ),
+    );
+    sc.expect(
+        poll_median >= 5 * handler_median.max(1),
+        &format!("the handler reaps far sooner than polling: {handler_median} µs vs {poll_median} µs"),
+    );
+    sc.claim(
+        "handler-reaps",
+        &format!("median zombie lifetime {handler_median} µs with the SIGCHLD handler ({n} children)"),
+    );
+    sc.claim(
+        "poll-reaps",
+        &format!("median zombie lifetime {poll_median} µs polling every {PERIOD_MS} ms (vs {handler_median} µs by handler)"),
+    );
+}
+
+/// With SIGCHLD ignored, children are never zombies: the kernel discards them at exit, while
+/// the parent is paused and has not waited. waitpid then has nothing to wait for.
+#[test]
+fn with_sigchld_ignored_the_kernel_reaps_and_no_zombie_appears() {
+    let n = 10;
+    let sc = Scenario::start(lab!(), &["ignore", "-n", "10", "--spread-ms", "20"]);
+    let parent = sc.role("parent");
+    let children = sc.roles("child", n);
+    sc.paused("children exited; the parent has not waited");
+    sc.step(&format!("the parent sets SIGCHLD to SIG_IGN, forks {n} children and pauses without waiting"));
+    let seen_zombie = RefCell::new(BTreeSet::new());
+    sc.until("every child has left /proc although its parent never waited", |t| {
+        seen_zombie.borrow_mut().extend(children.iter().copied().filter(|&c| t.zombie(c)));
+        children.iter().all(|&c| t.gone(c))
+    });
+    let seen = seen_zombie.into_inner();
+    sc.expect(seen.is_empty(), &format!("no child was ever seen as a zombie (Z) — seen: {seen:?}"));
+    let t = sc.snapshot();
+    sc.expect(
+        t.get(parent).is_some_and(|p| p.ignores(Signal::SIGCHLD)) && t.alive(parent),
+        "the parent is alive, still paused, and ignores SIGCHLD (SigIgn has CHLD)",
+    );
+    sc.step("the parent calls waitpid(-1)");
+    sc.release();
+    sc.expect_eq(sc.note(parent, "waitpid"), "ECHILD".to_string(), "waitpid(-1) finds no child to wait for");
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let adopted: Vec<i32> = sc
+        .events()
+        .iter()
+        .filter_map(|e| match e.kind {
+            harness::Kind::Exited(p, _) if children.contains(&p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    sc.expect(
+        adopted.is_empty(),
+        &format!("the sandbox (subreaper) reaped none of the children — it reaped {adopted:?}"),
+    );
+    sc.claim("sig-ign", &format!("{n} children exited, none was ever Z; waitpid(-1) said ECHILD"));
+}
+
+/// The post's handler loop has no `break` when waitpid returns (0, 0): while another child is
+/// still alive, it calls waitpid again and again inside the handler, and the parent's own code
+/// never runs. Observed for a bounded time (the parent burns ≥ 50 ms of CPU), then ended by
+/// letting the other child exit.
+#[test]
+fn the_posts_handler_loop_spins_while_another_child_is_alive() {
+    let sc =
+        Scenario::start(lab!(), &["handler", "--post-loop", "--survivor", "-n", "1", "--spread-ms", "0"]);
+    let parent = sc.role("parent");
+    let survivor = sc.role("survivor");
+    let child = sc.role("child");
+    sc.paused("the survivor keeps running");
+    sc.step("the post's handler: a survivor keeps running, another child exits");
+    sc.until("the child has been reaped by the handler; the survivor is alive", |t| {
+        t.gone(child) && t.alive(survivor)
+    });
+    let spins = sc.notes("spinning", 3);
+    let counts: Vec<i64> = spins.iter().map(|(_, v, _)| num(&sc, v)).collect();
+    sc.expect(
+        spins.iter().all(|(p, _, _)| *p == parent) && counts.windows(2).all(|w| w[0] < w[1]),
+        &format!("the handler keeps calling waitpid (it notes its count every 16384 calls): {counts:?}"),
+    );
+    let before = cpu_ms(parent);
+    sc.until("the parent burns CPU while it should be asleep: state R, 50 ms more CPU time", |t| {
+        t.get(parent).is_some_and(|p| p.state == 'R') && cpu_ms(parent) >= before + 50
+    });
+    sc.expect(
+        sc.notes_now("waitpid-calls").is_empty(),
+        "the parent's own code has not run since the child exited (it would note \"waitpid-calls\")",
+    );
+    sc.step("the survivor exits: waitpid returns it, then fails with ECHILD — only now does the loop end");
+    sc.release();
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let calls = num(&sc, &sc.note(parent, "waitpid-calls-total"));
+    sc.expect(calls > 3 * 16384, &format!("two children, yet {calls} waitpid calls"));
+    sc.claim(
+        "loop-ends",
+        &format!("with a second child alive the post's loop called waitpid {calls} times and used the CPU; ended only when that child exited"),
+    );
+}
+
+/// The fix: stop when waitpid says "children remain, none has exited" (0 / StillAlive). The
+/// handler returns at once and the parent goes on while the other child still runs.
+#[test]
+fn a_handler_that_stops_at_0_returns_while_another_child_is_alive() {
+    let sc = Scenario::start(lab!(), &["handler", "--survivor", "-n", "1", "--spread-ms", "0"]);
+    let parent = sc.role("parent");
+    let survivor = sc.role("survivor");
+    let child = sc.role("child");
+    sc.paused("the survivor keeps running");
+    sc.step("a survivor keeps running, another child exits; the handler reaps it and returns");
+    let calls = num(&sc, &sc.note(parent, "waitpid-calls"));
+    let runs = num(&sc, &sc.note(parent, "handler-runs"));
+    let t = sc.snapshot();
+    sc.expect(
+        t.gone(child) && t.alive(survivor),
+        "the parent's own code runs again while the survivor is alive: the child is reaped",
+    );
+    sc.expect(
+        runs >= 1 && calls <= 2 * runs,
+        &format!("at most two waitpid calls per handler run (reap one, then 0: stop) — {calls} calls in {runs} run(s)"),
+    );
+    sc.release();
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+}
+
+/// "The signal interrupted the parent's sleep" is Python 2. The system calls nanosleep(2) and
+/// sleep(3) do return early (EINTR, time left); Rust's std::thread::sleep sleeps again for the
+/// rest, like Python ≥ 3.5. The handler, installed once with sigaction, runs all three times.
+/// The spec lets each child exit only once it sees the parent asleep; nanosleep and sleep ask
+/// for 10 s, so they can only end early if the signal cut them short.
+#[test]
+fn a_sigchld_cuts_nanosleep_short_but_not_std_thread_sleep() {
+    let ms = 400;
+    let sc = Scenario::start(lab!(), &["sleep", "--ms", &ms.to_string(), "--long-s", "10"]);
+    let parent = sc.role("parent");
+    let sleeps = ["std::thread::sleep", "nanosleep", "sleep"];
+    for (i, which) in sleeps.iter().enumerate() {
+        sc.paused("the child is ready to exit");
+        let sleeping = sc.notes("sleeping", i + 1);
+        sc.expect_eq(sleeping[i].1.as_str(), *which, "the parent announces the sleep it is about to call");
+        until_asleep(&sc, parent, which);
+        if i > 0 {
+            let t = sc.snapshot();
+            sc.expect(
+                t.get(parent).is_some_and(|p| p.catches(Signal::SIGCHLD)),
+                "the handler is still installed after it has run (SigCgt has CHLD)",
+            );
+        }
+        sc.step(&format!("a child exits: SIGCHLD arrives while the parent is in {which}"));
+        sc.release();
+        let reaped = sc.notes("reaped", i + 1);
+        sc.expect(reaped[i].0 == parent, &format!("the parent's handler reaps the child ({which})"));
+    }
+    let std_ms = num(&sc, &sc.note(parent, "std-sleep-ms"));
+    let nano = sc.note(parent, "nanosleep");
+    let nano_ms = num(&sc, &sc.note(parent, "nanosleep-ms"));
+    let nano_left = num(&sc, &sc.note(parent, "nanosleep-left-ms"));
+    let sleep_ms = num(&sc, &sc.note(parent, "sleep-ms"));
+    let sleep_left = num(&sc, &sc.note(parent, "sleep-left-s"));
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    // Each child was reaped (by the handler) during the sleep it was let go in.
+    let marks = sc.notes("sleeping", 3);
+    let ends: Vec<i128> =
+        ["std-sleep-ms", "nanosleep-ms", "sleep-ms"].iter().map(|k| sc.notes(k, 1)[0].2).collect();
+    let reaps = sc.notes("reaped", 3);
+    for i in 0..3 {
+        sc.expect(
+            marks[i].2 < reaps[i].2 && reaps[i].2 < ends[i],
+            &format!("the handler ran (and reaped child {}) while the parent was in {}", i + 1, sleeps[i]),
+        );
+    }
+    sc.expect(
+        std_ms >= ms,
+        &format!("std::thread::sleep({ms} ms) went on after the handler and slept it all: {std_ms} ms"),
+    );
+    sc.expect(
+        nano == "EINTR" && nano_ms < 10_000 && nano_left > 0,
+        &format!("nanosleep(10 s) returned early with EINTR and time left: {nano} after {nano_ms} ms, {nano_left} ms left"),
+    );
+    sc.expect(
+        sleep_ms < 10_000,
+        &format!("sleep(10) returned early: after {sleep_ms} ms, returning {sleep_left}"),
+    );
+    sc.claim(
+        "sleep-interrupted",
+        &format!(
+            "the handler ran during each sleep; std::thread::sleep({ms} ms) took {std_ms} ms; nanosleep(10 s) returned {nano} after {nano_ms} ms ({nano_left} ms left); sleep(10) returned {sleep_left} after {sleep_ms} ms"
+        ),
+    );
+    sc.claim("reregister", "one sigaction, three SIGCHLDs handled; SigCgt kept CHLD between them");
+}
+
+// ----- local helpers (candidates for the harness) ------------------------------------------
+
+/// A note's value as a number, or a failed spec.
+#[track_caller]
+fn num(sc: &Scenario, v: &str) -> i64 {
+    v.trim().parse().unwrap_or_else(|_| sc.fail(&format!("a numeric note, not {v:?}")))
+}
+
+/// Signals pending for the process (SigPnd | ShdPnd of /proc/PID/status).
+fn pending(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .filter_map(|l| l.strip_prefix("SigPnd:").or_else(|| l.strip_prefix("ShdPnd:")))
+        .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .fold(0, |a, b| a | b)
+}
+
+/// CPU time (utime + stime) the process has used, in ms (resolution: one clock tick).
+fn cpu_ms(pid: i32) -> i64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_comm = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    // Fields after the comm: state is field 3, utime 14, stime 15.
+    let f: Vec<i64> = after_comm.split_whitespace().skip(11).take(2).filter_map(|v| v.parse().ok()).collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { nix::libc::sysconf(nix::libc::_SC_CLK_TCK) }.max(1);
+    f.iter().sum::<i64>() * 1000 / hz
+}
+
+/// Waits (reading only this process's /proc files, every 0.5 ms) until `pid` sleeps (state S)
+/// in a nanosleep (wchan; a kernel that hides wchan shows "0"), then draws the tree.
+#[track_caller]
+fn until_asleep(sc: &Scenario, pid: i32, which: &str) {
+    let what = format!("the parent is asleep in {which} (state S, wchan …nanosleep)");
+    let end = std::time::Instant::now() + sc.deadline();
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit_once(')').and_then(|(_, r)| r.trim_start().chars().next());
+        let w = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+        if state == Some('S') && (w.contains("nanosleep") || w.trim() == "0") {
+            sc.show(&format!("{what}: wchan {w}"));
+            return;
+        }
+        if std::time::Instant::now() >= end {
+            sc.fail(&format!(
+                "{what} (waited {} ms; state {state:?}, wchan {w:?})",
+                sc.deadline().as_millis()
+            ));
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+}
+
+/// Zombie lifetimes (µs) from the trace: each child notes "exit-ns" (CLOCK_MONOTONIC) just
+/// before it exits; the parent notes "reaped <pid>" when waitpid returned it.
+fn lifetimes(sc: &Scenario, parent: i32, children: &[i32]) -> Vec<i64> {
+    let exits: HashMap<i32, i128> =
+        sc.notes_now("exit-ns").into_iter().filter_map(|(p, v, _)| Some((p, v.parse().ok()?))).collect();
+    sc.notes_now("reaped")
+        .into_iter()
+        .filter(|(p, _, _)| *p == parent)
+        .filter_map(|(_, v, t)| {
+            let pid: i32 = v.parse().ok()?;
+            let exit = exits.get(&pid)?;
+            children.contains(&pid).then(|| ((t - exit) / 1000) as i64)
+        })
+        .collect()
+}
+
+fn median(v: &[i64]) -> i64 {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v.get(v.len() / 2).copied().unwrap_or(i64::MAX)
+}
+
+/// The figure of the line "median zombie lifetime: X µs".
+fn printed_median(out: &str) -> Option<i64> {
+    out.lines()
+        .find_map(|l| l.strip_prefix("median zombie lifetime: "))
+        .and_then(|r| r.trim_end_matches(" µs").trim().parse().ok())
+}
