@@ -82,7 +82,7 @@ fn notes_by_pid(sc: &Scenario, key: &str) -> Vec<(i32, String)> {
 #[case::to_child_0(Who::Child(0))]
 #[case::to_child_1(Who::Child(1))]
 #[case::to_child_2(Who::Child(2))]
-fn the_posts_handler_sigkills_the_whole_group_whoever_gets_sigterm(#[case] who: Who) {
+fn posts_handler_sigkills_the_whole_group_whoever_gets_sigterm(#[case] who: Who) {
     let sc = Scenario::start(lab!(), &["--naive"]);
     let m = members(&sc, false);
     let parent = m.parent;
@@ -130,7 +130,7 @@ fn the_posts_handler_sigkills_the_whole_group_whoever_gets_sigterm(#[case] who: 
 #[rstest]
 #[case::to_the_parent(Who::Parent)]
 #[case::to_child_1(Who::Child(1))]
-fn from_a_launcher_without_job_control_the_posts_handler_kills_the_launcher_too(#[case] who: Who) {
+fn posts_handler_under_a_launcher_without_job_control_kills_the_launcher_too(#[case] who: Who) {
     let sc = Scenario::start(lab!(), &["--launcher", "--naive"]);
     let m = members(&sc, true);
     let launcher = m.launcher.expect("launcher");
@@ -269,7 +269,7 @@ fn the_fix_stops_its_own_group_gracefully_and_spares_the_launcher(#[case] who: W
 /// `kill -TERM -PGID` from outside (the shell's way to stop a job) does the same: every member
 /// gets SIGTERM at once, cleans up and exits.
 #[test]
-fn sigterm_to_the_whole_group_from_outside_stops_it_gracefully() {
+fn with_sigterm_to_the_group_from_outside_the_fix_stops_gracefully_too() {
     let sc = Scenario::start(lab!(), &[]);
     let m = members(&sc, false);
     let parent = m.parent;
@@ -287,7 +287,7 @@ fn sigterm_to_the_whole_group_from_outside_stops_it_gracefully() {
 /// A child that ignores SIGTERM is SIGKILLed by the parent — only after the grace period, and
 /// only that child; the others have cleaned up by then.
 #[test]
-fn a_stubborn_child_is_sigkilled_only_after_the_grace_period() {
+fn with_a_stubborn_child_the_fix_sigkills_it_only_after_the_grace_period() {
     const GRACE_MS: i128 = 1000;
     let sc = Scenario::start(lab!(), &["--launcher", "--stubborn", "--grace-ms", "1000"]);
     let m = members(&sc, true);
