@@ -115,7 +115,10 @@ fn program(args: &Args) -> ! {
     if !args.naive {
         // Lead a process group of my own before forking, so my children are born in it and
         // killpg(my group) reaches us and nobody else — whoever started me.
-        setpgid(Pid::from_raw(0), Pid::from_raw(0)).expect("setpgid");
+        // (A session leader, started by `setsid`, already leads its group and may not move.)
+        if getpgrp() != getpid() {
+            setpgid(Pid::from_raw(0), Pid::from_raw(0)).expect("setpgid");
+        }
     }
     // ANCHOR_END: own_group
     // Registered before the children are forked, as in the post: they inherit it.
