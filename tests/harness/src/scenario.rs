@@ -441,6 +441,48 @@ impl Scenario {
         })
     }
 
+    /// How `pid` ended, if the sandbox has reaped it already (no wait). A process whose own
+    /// parent reaped it never shows here: use it after [`Scenario::until_empty`] to ask "did
+    /// the sandbox have to reap it?".
+    pub fn exit_now(&self, pid: i32) -> Option<Exit> {
+        self.shared.lock().events.iter().find_map(|e| match e.kind {
+            Kind::Exited(p, x) if p == pid => Some(x),
+            _ => None,
+        })
+    }
+
+    /// When the sandbox reaped `pid` (CLOCK_MONOTONIC ns, comparable with notes' times), if it has.
+    pub fn reaped_at(&self, pid: i32) -> Option<i128> {
+        self.shared.lock().events.iter().find_map(|e| match e.kind {
+            Kind::Exited(p, _) if p == pid => Some(e.t_ns),
+            _ => None,
+        })
+    }
+
+    /// Waits until `pid` notes `key` at a time later than `after_ns` (CLOCK_MONOTONIC ns);
+    /// returns the value. "The orphan is still working after its parent died."
+    #[track_caller]
+    pub fn note_after(&self, pid: i32, key: &str, after_ns: i128) -> String {
+        self.wait_log(
+            &format!("process {pid} notes \"{key}\" again (after +{} ms)", self.ms_since_start(after_ns)),
+            |log| {
+                log.events.iter().find_map(|e| match &e.kind {
+                    Kind::Note(k, v) if e.pid == pid && k == key && e.t_ns > after_ns => Some(v.clone()),
+                    _ => None,
+                })
+            },
+        )
+    }
+
+    fn ms_since_start(&self, t_ns: i128) -> i128 {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes into `ts`.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        let now = i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec);
+        let started_ns = now - self.started.elapsed().as_nanos() as i128;
+        (t_ns - started_ns) / 1_000_000
+    }
+
     /// The pid of the lab's first process (the one the sandbox started).
     #[track_caller]
     pub fn main_pid(&self) -> i32 {
