@@ -1,0 +1,355 @@
+//! Spec of lab 07 — the "infinite" terminate loop. Judges labs/07-terminate-loop
+//! (`cargo test -p lab07`) and solutions/07-terminate-loop (`cargo test -p sol07`).
+//!
+//! The lab is post 000's third listing: the SIGTERM handler registered *before* the children
+//! are forked. With `--post` the program is the listing as it is; without, the handlers must
+//! really stop the processes (the exercise).
+//!
+//! Signal coalescing makes the number of handler runs vary from run to run: the spec asserts
+//! its bounds, never one number (derivation in labs/07-terminate-loop/README.md).
+
+use harness::prelude::*;
+use rstest::rstest;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// How long the cascade must have been quiet before the spec calls it settled.
+const SETTLE: Duration = Duration::from_millis(100);
+/// How long the spec then watches that nothing changes any more ("still alive", "silence").
+const WINDOW: Duration = Duration::from_millis(500);
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Parent,
+    Child(usize),
+}
+
+/// The pids of the scenario: the parent, then the children in fork order.
+struct Procs {
+    parent: i32,
+    kids: Vec<i32>,
+}
+
+impl Procs {
+    fn pid(&self, who: Who) -> i32 {
+        match who {
+            Who::Parent => self.parent,
+            Who::Child(i) => self.kids[i],
+        }
+    }
+    fn name(&self, pid: i32) -> String {
+        match self.kids.iter().position(|&k| k == pid) {
+            Some(i) => format!("child {i}"),
+            None if pid == self.parent => "parent".into(),
+            None => format!("{pid}"),
+        }
+    }
+    fn all(&self) -> Vec<i32> {
+        std::iter::once(self.parent).chain(self.kids.iter().copied()).collect()
+    }
+}
+
+/// The most handler runs each process can have after one SIGTERM to `who`, with `n` children
+/// (0 = the signal cannot reach it). A child's list holds the children forked before it, so
+/// SIGTERMs only flow to lower indexes. Without coalescing, every SIGTERM sent is one run:
+/// target parent: child j gets 1 from the parent + 1 per run of each child above it, so
+/// R(n-1) = 1 and R(j) = 1 + R(j+1) + … + R(n-1) = 2^(n-1-j); target child k: R(k) = 1 and
+/// R(j) = 2^(k-1-j) for j < k.
+fn max_runs(n: usize, who: Who) -> Vec<(Who, usize)> {
+    let mut v = vec![(Who::Parent, usize::from(matches!(who, Who::Parent)))];
+    for j in 0..n {
+        let max = match who {
+            Who::Parent => 1 << (n - 1 - j),
+            Who::Child(k) if j == k => 1,
+            Who::Child(k) if j < k => 1 << (k - 1 - j),
+            Who::Child(_) => 0,
+        };
+        v.push((Who::Child(j), max));
+    }
+    v
+}
+
+/// SIGTERM pending (SigPnd, ShdPnd) or blocked (SigBlk: it is while its handler runs) in
+/// `pid`, read from /proc/PID/status. (Local helper: the harness's `Proc` has no pending
+/// masks yet.)
+fn term_in_flight(pid: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
+    let term = 1u64 << (Signal::SIGTERM as i32 - 1);
+    status.lines().any(|l| {
+        let Some((key, value)) = l.split_once(':') else { return false };
+        matches!(key, "SigPnd" | "ShdPnd" | "SigBlk")
+            && u64::from_str_radix(value.trim(), 16).is_ok_and(|m| m & term != 0)
+    })
+}
+
+/// The kernel function a sleeping process waits in (/proc/PID/wchan), "" if unknown.
+fn wchan(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
+}
+
+/// `pid` is asleep inside waitpid(): state S, sleeping in the kernel's `do_wait`.
+fn in_waitpid(t: &Tree, pid: i32) -> bool {
+    t.get(pid).is_some_and(|p| p.state == 'S') && wchan(pid) == "do_wait"
+}
+
+/// Handler runs so far, per process.
+fn runs(sc: &Scenario) -> BTreeMap<i32, usize> {
+    let mut m = BTreeMap::new();
+    for (pid, _, _) in sc.notes_now("handler-run") {
+        *m.entry(pid).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Starts the lab and waits until every child is running and the parent is blocked in
+/// waitpid(child 0). Checks what each child inherited.
+fn started(sc: &Scenario, n: usize) -> Procs {
+    let parent = sc.role("parent");
+    let kids: Vec<i32> = (0..n).map(|i| sc.role(&format!("child {i}"))).collect();
+    let lens: Vec<String> = kids.iter().map(|&k| sc.note(k, "list-len")).collect();
+    let expected: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    sc.expect_eq(
+        lens,
+        expected,
+        "child i inherited a copy of the list holding the i children forked before it",
+    );
+    let joining: i32 = sc.note(parent, "joining").parse().unwrap_or(-1);
+    sc.expect_eq(joining, kids[0], "the parent joins the children in order: first child 0");
+    sc.step(&format!(
+        "the parent registered its SIGTERM handler, then forked {n} children, then called waitpid(child 0)"
+    ));
+    let t = sc.until("the parent is blocked in waitpid(child 0)", |t| in_waitpid(t, parent));
+    let procs = Procs { parent, kids };
+    for pid in procs.all() {
+        sc.expect(
+            t.get(pid).is_some_and(|p| p.catches(Signal::SIGTERM)),
+            &format!(
+                "{} ({pid}) catches SIGTERM: the handler was registered before the forks",
+                procs.name(pid)
+            ),
+        );
+    }
+    procs
+}
+
+/// Waits until the cascade is over: no SIGTERM pending or being handled in any process, and
+/// the count of handler runs unchanged, for SETTLE. Returns the runs per process.
+fn settle(sc: &Scenario, procs: &Procs) -> BTreeMap<i32, usize> {
+    let quiet: Cell<Option<(Instant, usize)>> = Cell::new(None);
+    let all = procs.all();
+    sc.until(
+        &format!(
+            "the cascade settles: no SIGTERM pending or being handled anywhere, no new handler run for {} ms",
+            SETTLE.as_millis()
+        ),
+        |_| {
+            let count = sc.notes_now("handler-run").len();
+            let busy = all.iter().any(|&p| term_in_flight(p));
+            match quiet.get() {
+                _ if busy || count == 0 => {
+                    quiet.set(None);
+                    false
+                }
+                Some((since, c)) if c == count => since.elapsed() >= SETTLE,
+                _ => {
+                    quiet.set(Some((Instant::now(), count)));
+                    false
+                }
+            }
+        },
+    );
+    runs(sc)
+}
+
+/// Post 000: "the handler calls terminate() on the children … an infinite loop" (`--post`).
+/// The list is copied at each fork, so the SIGTERMs flow down to child 0 and stop: a finite
+/// cascade, bounded per process and in total; then silence — and every process is still
+/// alive, because every handler swallows SIGTERM.
+#[rstest]
+#[case::to_the_parent(3, Who::Parent)]
+#[case::to_child_0(3, Who::Child(0))]
+#[case::to_child_1(3, Who::Child(1))]
+#[case::to_child_2(3, Who::Child(2))]
+#[case::to_the_parent_of_1(1, Who::Parent)]
+#[case::to_the_parent_of_5(5, Who::Parent)]
+fn the_posts_loop_is_a_finite_cascade_and_then_nothing_stops(#[case] n: usize, #[case] who: Who) {
+    let n_arg = n.to_string();
+    let sc = Scenario::start(lab!(), &["--post", "--children", &n_arg]);
+    let procs = started(&sc, n);
+    let target = procs.pid(who);
+    sc.step(&format!(
+        "kill -15 {}: every process has the handler and its own copy of the list",
+        procs.name(target)
+    ));
+    sc.signal(target, Signal::SIGTERM);
+    let runs = settle(&sc, &procs);
+
+    // Per process: within [1, max] if the signal can reach it, exactly 0 if not.
+    let bounds = max_runs(n, who);
+    let mut summary = Vec::new();
+    for &(w, max) in &bounds {
+        let pid = procs.pid(w);
+        let got = runs.get(&pid).copied().unwrap_or(0);
+        summary.push(format!("{} ×{got}", procs.name(pid)));
+        if max == 1 {
+            sc.expect_eq(
+                got,
+                1,
+                &format!(
+                    "{} ({pid}) ran its handler exactly once: one SIGTERM only can reach it",
+                    procs.name(pid)
+                ),
+            );
+        } else if max == 0 {
+            sc.expect_eq(
+                got,
+                0,
+                &format!(
+                    "{} ({pid}) never runs its handler: no list it could be reached from holds it",
+                    procs.name(pid)
+                ),
+            );
+        } else {
+            sc.expect(
+                (1..=max).contains(&got),
+                &format!(
+                    "{} ({pid}) ran its handler between 1 and {max} times (fewer when pending SIGTERMs coalesce): observed {got}",
+                    procs.name(pid)
+                ),
+            );
+        }
+    }
+    let total: usize = runs.values().sum();
+    let reached = bounds.iter().filter(|(_, max)| *max > 0).count();
+    let most: usize = bounds.iter().map(|(_, max)| max).sum();
+    sc.expect(
+        (reached..=most).contains(&total),
+        &format!(
+            "handler runs in all: at least {reached} (one per process reached), at most {most} (2^{}): observed {total} ({})",
+            match who {
+                Who::Parent => n,
+                Who::Child(k) => k,
+            },
+            summary.join(", ")
+        ),
+    );
+    // Each run terminated the list the process held: child j holds j pids, the parent n.
+    let wrong: Vec<String> = sc
+        .notes_now("handler-run")
+        .into_iter()
+        .filter(|(pid, len, _)| {
+            let holds = if *pid == procs.parent { Some(n) } else { procs.kids.iter().position(|k| k == pid) };
+            len.parse::<usize>().ok() != holds
+        })
+        .map(|(pid, len, _)| format!("{} terminated a list of {len}", procs.name(pid)))
+        .collect();
+    sc.expect(
+        wrong.is_empty(),
+        &format!("every handler run terminated its own copy of the list: the parent's {n} pids, child j's j pids — observed {wrong:?}"),
+    );
+
+    sc.step("the cascade is over: is anything still going on?");
+    let all = procs.all();
+    sc.stays("every process is still alive: each handler swallowed its SIGTERM", WINDOW, |t| {
+        all.iter().all(|&p| t.alive(p))
+    });
+    let later: usize = sc.notes_now("handler-run").len();
+    sc.expect_eq(
+        later,
+        total,
+        &format!("no handler ran during those {} ms: silence, not a loop", WINDOW.as_millis()),
+    );
+    if matches!(who, Who::Parent) {
+        sc.until("the parent is still blocked in waitpid(child 0), forever", |t| in_waitpid(t, procs.parent));
+        sc.claim(
+            "sigterm-parent-ends-all",
+            &format!(
+                "with the post's listing, SIGTERM to the parent ended none of the {} processes",
+                all.len()
+            ),
+        );
+    }
+
+    sc.claim("children-inherit-handler", &format!("parent and all {n} children had TERM in SigCgt"));
+    sc.claim(
+        "list-copied-at-fork",
+        &format!(
+            "child i's copy of the list held i pids (i = 0..{n}); each handler run terminated that copy"
+        ),
+    );
+    sc.claim(
+        "infinite-loop",
+        &format!(
+            "SIGTERM to {}: {total} handler runs ({}; bound {reached}..={most}), then none for {} ms",
+            procs.name(target),
+            summary.join(", "),
+            WINDOW.as_millis()
+        ),
+    );
+    sc.claim(
+        "program-runs-on",
+        &format!("all {} processes alive {} ms after the cascade settled", all.len(), WINDOW.as_millis()),
+    );
+}
+
+/// The exercise: one SIGTERM to the parent ends the whole tree — every child stops by itself
+/// (exit status 0), the parent reaps them all and exits 0.
+#[rstest]
+#[case::three_children(3)]
+#[case::six_children(6)]
+fn the_fix_one_sigterm_to_the_parent_ends_the_whole_tree(#[case] n: usize) {
+    let n_arg = n.to_string();
+    let sc = Scenario::start(lab!(), &["--children", &n_arg]);
+    let procs = started(&sc, n);
+    sc.step("kill -15 the parent");
+    sc.signal(procs.parent, Signal::SIGTERM);
+    let all = procs.all();
+    sc.until("every process has ended: the children stopped, the parent reaped them and exited", |t| {
+        all.iter().all(|&p| t.gone(p))
+    });
+    sc.expect_eq(sc.exit_of(procs.parent), Exit::Code(0), "the parent exits normally");
+    let reaped: Vec<String> = sc
+        .notes_now("reaped")
+        .into_iter()
+        .filter(|(p, _, _)| *p == procs.parent)
+        .map(|(_, v, _)| v)
+        .collect();
+    let expected: Vec<String> = procs.kids.iter().map(|k| format!("{k} exited with status 0")).collect();
+    sc.expect_eq(reaped, expected, "the parent reaped every child, each stopped by itself with status 0");
+    sc.until_empty();
+    sc.claim(
+        "sigterm-parent-ends-all",
+        &format!("with the fix, one SIGTERM to the parent: {n} children exited 0, reaped by the parent, which exited 0"),
+    );
+}
+
+/// The exercise, other side: a child's copy of the list names the parent's children, not its
+/// own. A child that gets SIGTERM stops itself, and only itself; the parent and the other
+/// children keep running (stopping everyone from any member is lab 08's killpg).
+#[rstest]
+#[case::child_0(0)]
+#[case::child_1(1)]
+#[case::child_2(2)]
+fn the_fix_sigterm_to_a_child_stops_that_child_only(#[case] k: usize) {
+    let sc = Scenario::start(lab!(), &[]);
+    let procs = started(&sc, 3);
+    let victim = procs.kids[k];
+    sc.step(&format!("kill -15 child {k}"));
+    sc.signal(victim, Signal::SIGTERM);
+    let runs = settle(&sc, &procs);
+    let ran: Vec<String> = runs.keys().map(|&p| procs.name(p)).collect();
+    sc.expect_eq(
+        ran,
+        vec![format!("child {k}")],
+        &format!("only child {k} ran its handler: it signalled no one"),
+    );
+    sc.until(
+        &format!("child {k} stops by itself: its main code notes \"stopped\" and exits (zombie or reaped)"),
+        |t| !t.alive(victim) && sc.notes_now("stopped").iter().any(|(p, v, _)| *p == victim && v == "clean"),
+    );
+    let others: Vec<i32> = procs.all().into_iter().filter(|&p| p != victim).collect();
+    sc.stays("the parent and the other children keep running", WINDOW, |t| {
+        others.iter().all(|&p| t.alive(p))
+    });
+}
