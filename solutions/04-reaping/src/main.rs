@@ -55,6 +55,9 @@ enum Method {
         kids: Kids,
     },
     /// Does a SIGCHLD cut the parent's sleep short? std::thread::sleep, nanosleep, sleep.
+    ///
+    /// Three rounds: a child waits, the parent goes to sleep, the child exits. Run by hand,
+    /// press Enter while the parent sleeps to let each child go.
     Sleep {
         /// How long std::thread::sleep asks for, in milliseconds.
         #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u64).range(1..=60_000))]
