@@ -11,7 +11,10 @@ fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1() {
     let parent = sc.role("parent");
     let child = sc.role("child");
     let sandbox = sc.sandbox_pid();
+    sc.paused("the parent is about to exit");
+    sc.show("the child has started; its parent is still alive");
     sc.step("the parent exits without waiting; the child goes on");
+    sc.release();
     sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
     let adopter: i32 = sc.note(child, "new-ppid").parse().unwrap_or(-1);
     sc.expect(
@@ -45,6 +48,8 @@ fn an_orphan_keeps_running_after_its_parent_is_gone() {
     let sc = Scenario::start(lab!(), &[]);
     let parent = sc.role("parent");
     let child = sc.role("child");
+    sc.paused("the parent is about to exit");
+    sc.release();
     sc.exit_of(parent);
     sc.paused("the orphan keeps running");
     sc.release();

@@ -10,7 +10,7 @@
 //!
 //! usage: proclab-sandbox [--pty] -- LAB [ARG...]
 //! fds on entry: 0 control (runner -> sandbox), 1/2 the lab's stdout/stderr pipes,
-//! 3 trace pipe (write end), 4 go pipe (read end), 5 a pty slave when --pty is given.
+//! 3 trace pipe (write end), 5 a pty slave when --pty is given.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -255,7 +255,7 @@ fn main() {
     let mut denied = vec![-1, 1, me, -me, runner, -runner_group];
     denied.retain(|&v| v != 0);
     let mut cmd = Command::new(&lab);
-    cmd.args(&lab_args).env("PROCLAB_TRACE_FD", "3").env("PROCLAB_GO_FD", "4").env_remove("PROCLAB_TRACE");
+    cmd.args(&lab_args).env("PROCLAB_TRACE_FD", "3").env_remove("PROCLAB_TRACE");
     if pty {
         // The terminal is the lab's stdin; its stdout/stderr stay on the capture pipes.
         cmd.stdin(unsafe { Stdio::from_raw_fd(libc_dup(5)) });

@@ -31,6 +31,9 @@ fn main() {
             println!("child {}: done", getpid());
         }
         ForkResult::Parent { child } => {
+            // The parent lingers a moment (the spec decides how long), so the child surely
+            // starts while its parent is alive; then it exits without waiting.
+            labkit::pause("the parent is about to exit");
             println!("parent {parent}: exiting without waiting for {child}");
         }
     }

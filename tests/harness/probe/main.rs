@@ -40,6 +40,19 @@ fn main() {
             labkit::note("kill-own-group", &errno_of(nix::sys::signal::killpg(getpgrp(), None)));
             labkit::pause("done");
         }
+        // Parent and child both stop at the same pause; each notes when it goes on.
+        "pair" => {
+            // SAFETY: one thread.
+            let kid = matches!(unsafe { fork() }.expect("fork"), ForkResult::Child);
+            if kid {
+                labkit::role("kid");
+            }
+            labkit::pause("both");
+            labkit::note("went", if kid { "kid" } else { "probe" });
+            if !kid {
+                let _ = nix::sys::wait::wait();
+            }
+        }
         // Sits still so its signal state can be read.
         "sit" => labkit::pause("sitting"),
         // Reports whether stdin is a terminal whose foreground group is ours, then waits for ^C.

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
@@ -94,7 +95,10 @@ pub struct Scenario {
     root: i32,
     runner: Runner,
     control: Option<File>,
-    go: File,
+    /// Where each `labkit::pause` makes its FIFO (named after its pid) and waits on it.
+    go_dir: std::path::PathBuf,
+    /// Pids the spec saw pause (`paused`) and has not released yet, oldest first.
+    to_release: RefCell<std::collections::VecDeque<i32>>,
     terminal: Option<File>,
     shared: Arc<Shared>,
     readers: Vec<JoinHandle<()>>,
@@ -106,6 +110,23 @@ pub struct Scenario {
     narrate: bool,
     narrated_stdout: Cell<usize>,
     done: bool,
+}
+
+/// A fresh private directory for the pauses' FIFOs.
+fn go_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "proclab-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .expect("proclab: cannot create a directory for pauses");
+    dir
 }
 
 fn pipe() -> (OwnedFd, OwnedFd) {
@@ -174,33 +195,31 @@ impl Scenario {
         let (out_r, out_w) = pipe();
         let (err_r, err_w) = pipe();
         let (tr_r, tr_w) = pipe();
-        let (go_r, go_w) = pipe();
         let pty = with_pty.then(|| nix::pty::openpty(None, None).expect("proclab: openpty"));
 
+        let go_dir = go_dir();
         let mut cmd = Command::new(env!("PROCLAB_SANDBOX"));
+        cmd.env("PROCLAB_GO_DIR", &go_dir);
         if with_pty {
             cmd.arg("--pty");
         }
         cmd.arg("--").arg(lab.bin).args(args);
         cmd.stdin(Stdio::from(ctl_r)).stdout(Stdio::from(out_w)).stderr(Stdio::from(err_w));
         let tr = tr_w.as_raw_fd();
-        let go = go_r.as_raw_fd();
         let slave = pty.as_ref().map(|p| p.slave.as_raw_fd()).unwrap_or(-1);
         // SAFETY: only async-signal-safe calls (fcntl, dup2, close) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
                 // Copy above fd 10 first so no dup2 below clobbers a source still needed.
                 let t = libc::fcntl(tr, libc::F_DUPFD, 10);
-                let g = libc::fcntl(go, libc::F_DUPFD, 10);
                 let s = if slave >= 0 { libc::fcntl(slave, libc::F_DUPFD, 10) } else { -1 };
-                if t < 0 || g < 0 || (slave >= 0 && s < 0) {
+                if t < 0 || (slave >= 0 && s < 0) {
                     return Err(std::io::Error::last_os_error());
                 }
-                if libc::dup2(t, 3) < 0 || libc::dup2(g, 4) < 0 || (s >= 0 && libc::dup2(s, 5) < 0) {
+                if libc::dup2(t, 3) < 0 || (s >= 0 && libc::dup2(s, 5) < 0) {
                     return Err(std::io::Error::last_os_error());
                 }
                 libc::close(t);
-                libc::close(g);
                 if s >= 0 {
                     libc::close(s);
                 }
@@ -208,7 +227,7 @@ impl Scenario {
             });
         }
         let sandbox = cmd.spawn().expect("proclab: cannot start the sandbox");
-        drop((tr_w, go_r));
+        drop(tr_w);
         drop(cmd); // closes our copies of the child's ends (ctl_r, out_w, err_w)
         let terminal = pty.map(|p| {
             drop(p.slave);
@@ -229,7 +248,8 @@ impl Scenario {
             root,
             runner: Runner::current(),
             control: Some(File::from(ctl_w)),
-            go: File::from(go_w),
+            go_dir,
+            to_release: RefCell::new(std::collections::VecDeque::new()),
             terminal,
             shared,
             readers,
@@ -417,15 +437,38 @@ impl Scenario {
             log.events.iter().filter(|e| e.kind == Kind::Pause(label.to_string())).nth(taken).map(|e| e.pid)
         });
         self.pauses_taken.borrow_mut().insert(label.to_string(), taken + 1);
+        self.to_release.borrow_mut().push_back(pid);
         self.remember(pid);
         pid
     }
 
-    /// Lets one paused process go on.
+    /// Lets the process of the oldest [`Scenario::paused`] not yet released go on — that
+    /// process and no other, however many are paused.
     #[track_caller]
     pub fn release(&self) {
-        if let Err(e) = (&self.go).write_all(b"g") {
-            self.fail(&format!("the paused process can be released (write failed: {e})"));
+        let Some(pid) = self.to_release.borrow_mut().pop_front() else {
+            self.fail("release() follows a paused(label) that has not been released yet")
+        };
+        self.release_pid(pid);
+    }
+
+    /// Lets process `pid`, stopped at a `labkit::pause`, go on.
+    #[track_caller]
+    pub fn release_pid(&self, pid: i32) {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.to_release.borrow_mut().retain(|&p| p != pid);
+        let fifo = self.go_dir.join(pid.to_string());
+        let end = Instant::now() + self.deadline;
+        loop {
+            // Succeeds once the process has the FIFO open for reading, i.e. is waiting on it.
+            match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo) {
+                Ok(mut f) => {
+                    let _ = f.write_all(b"g");
+                    return;
+                }
+                Err(_) if Instant::now() < end => std::thread::sleep(Duration::from_millis(1)),
+                Err(e) => self.fail(&format!("process {pid} waits at a pause and can be released ({e})")),
+            }
         }
     }
 
@@ -791,6 +834,7 @@ impl Scenario {
                 let _ = h.join();
             }
         }
+        let _ = std::fs::remove_dir_all(&self.go_dir);
         if !left.is_empty() || forced {
             return Err(format!(
                 "proclab: the scenario of {} did not end cleanly: sandbox {}, processes left behind {:?} (now killed)",

@@ -134,3 +134,24 @@ fn exits_by_signal_are_reported_with_the_signal() {
     assert!(matches!(sc.exit_of(p), Exit::Signal(6, _)));
     sc.until_empty();
 }
+
+#[test]
+fn a_release_wakes_exactly_the_process_it_names() {
+    let sc = Scenario::start(probe(), &["pair"]);
+    let parent = sc.role("probe");
+    let kid = sc.role("kid");
+    let first = sc.paused("both");
+    let second = sc.paused("both");
+    let mut both = [first, second];
+    both.sort();
+    let mut expected = [parent, kid];
+    expected.sort();
+    assert_eq!(both, expected);
+    sc.release_pid(kid);
+    assert_eq!(sc.note(kid, "went"), "kid");
+    sc.until("the kid has exited (a zombie of the still paused parent)", |t| t.zombie(kid));
+    assert!(sc.notes_now("went").iter().all(|(p, _, _)| *p == kid), "the parent went on too");
+    sc.release(); // the oldest pause not yet released: the parent's
+    assert_eq!(sc.note(parent, "went"), "probe");
+    assert_eq!(sc.exit_of(parent), Exit::Code(0));
+}

@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicI32, Ordering};
 const UNKNOWN: i32 = -2;
 const NONE: i32 = -1;
 static TRACE_FD: AtomicI32 = AtomicI32::new(UNKNOWN);
-static GO_FD: AtomicI32 = AtomicI32::new(UNKNOWN);
 /// fd 2 stands for "print to stderr, readable" (PROCLAB_TRACE=1, no harness).
 const STDERR: i32 = 2;
 
@@ -165,24 +164,40 @@ pub fn note_num(key: &str, value: impl Into<i64>) {
 }
 
 /// Stands for the post's long `sleep()`: the program stops here so its process tree can be
-/// looked at. Under the harness it waits until the spec releases it. Run by hand it asks for
-/// Enter on the terminal (and goes on at once when there is no terminal).
+/// looked at. Under the harness it waits until the spec releases *this* process (through a FIFO
+/// named after its pid in `PROCLAB_GO_DIR`). Run by hand it asks for Enter on the terminal (and
+/// goes on at once when there is no terminal).
 ///
 /// Not async-signal-safe: call it from ordinary code only.
 pub fn pause(label: &str) {
-    record(b"pause", label.as_bytes(), None, None);
-    let go = cached(&GO_FD, c"PROCLAB_GO_FD");
-    if go >= 0 {
-        let mut byte = [0u8; 1];
+    use std::io::Read;
+    if let Some(dir) = std::env::var_os("PROCLAB_GO_DIR") {
+        let fifo = std::path::Path::new(&dir).join(std::process::id().to_string());
+        if let Ok(path) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(fifo.as_os_str())) {
+            // SAFETY: a NUL-terminated path; EEXIST (an earlier pause) is fine.
+            unsafe { libc::mkfifo(path.as_ptr(), 0o600) };
+        }
+        record(b"pause", label.as_bytes(), None, None);
+        // Blocks until the spec opens the FIFO and writes the release byte. An open that
+        // returns because the spec's previous release still held the FIFO reads EOF instead:
+        // that is no release, so open it again.
         loop {
-            // SAFETY: reading one byte into a buffer we own.
-            let n = unsafe { libc::read(go, byte.as_mut_ptr().cast(), 1) };
-            if n >= 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                break;
+            match std::fs::File::open(&fifo) {
+                Ok(mut f) => loop {
+                    let mut byte = [0u8; 1];
+                    match f.read(&mut byte) {
+                        Ok(1) => return,
+                        Ok(_) => break,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(_) => return,
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return,
             }
         }
-        return;
     }
+    record(b"pause", label.as_bytes(), None, None);
     use std::io::{BufRead, Write};
     if let Ok(tty) = std::fs::File::open("/dev/tty") {
         let pid = std::process::id();
