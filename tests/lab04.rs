@@ -2,7 +2,6 @@
 //! (`cargo test -p lab04`) and solutions/04-reaping (`cargo test -p sol04`).
 
 use harness::prelude::*;
-use harness::tree::bit;
 use rstest::rstest;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -28,7 +27,7 @@ fn n_exits_while_sigchld_is_blocked_make_one_signal_so_the_handler_must_loop(#[c
         |t| {
             children.iter().all(|&c| t.zombie(c) && t.ppid(c) == Some(parent))
                 && t.get(parent).is_some_and(|p| p.blocks(Signal::SIGCHLD))
-                && pending(parent) & bit(Signal::SIGCHLD) != 0
+                && t.get(parent).is_some_and(|p| p.has_pending(Signal::SIGCHLD))
         },
     );
     sc.step(
@@ -203,9 +202,9 @@ fn the_posts_handler_loop_spins_while_another_child_is_alive() {
         spins.iter().all(|(p, _, _)| *p == parent) && counts.windows(2).all(|w| w[0] < w[1]),
         &format!("the handler keeps calling waitpid (it notes its count every 16384 calls): {counts:?}"),
     );
-    let before = cpu_ms(parent);
+    let before = sc.snapshot().get(parent).map_or(0, |p| p.cpu_ms);
     sc.until("the parent burns CPU while it should be asleep: state R, 50 ms more CPU time", |t| {
-        t.get(parent).is_some_and(|p| p.state == 'R') && cpu_ms(parent) >= before + 50
+        t.get(parent).is_some_and(|p| p.state == 'R' && p.cpu_ms >= before + 50)
     });
     sc.expect(
         sc.notes_now("waitpid-calls").is_empty(),
@@ -321,27 +320,6 @@ fn a_sigchld_cuts_nanosleep_short_but_not_std_thread_sleep() {
 #[track_caller]
 fn num(sc: &Scenario, v: &str) -> i64 {
     v.trim().parse().unwrap_or_else(|_| sc.fail(&format!("a numeric note, not {v:?}")))
-}
-
-/// Signals pending for the process (SigPnd | ShdPnd of /proc/PID/status).
-fn pending(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .filter_map(|l| l.strip_prefix("SigPnd:").or_else(|| l.strip_prefix("ShdPnd:")))
-        .filter_map(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .fold(0, |a, b| a | b)
-}
-
-/// CPU time (utime + stime) the process has used, in ms (resolution: one clock tick).
-fn cpu_ms(pid: i32) -> i64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after_comm = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    // Fields after the comm: state is field 3, utime 14, stime 15.
-    let f: Vec<i64> = after_comm.split_whitespace().skip(11).take(2).filter_map(|v| v.parse().ok()).collect();
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { nix::libc::sysconf(nix::libc::_SC_CLK_TCK) }.max(1);
-    f.iter().sum::<i64>() * 1000 / hz
 }
 
 /// Waits (reading only this process's /proc files, every 0.5 ms) until `pid` sleeps (state S)

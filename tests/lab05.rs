@@ -7,9 +7,7 @@
 //! with the parent however it dies.
 
 use harness::prelude::*;
-use harness::{Event, Kind};
 use rstest::rstest;
-use std::time::Instant;
 
 const WORKERS: usize = 3;
 const WORKING: &str = "the parent works; its workers print";
@@ -17,33 +15,6 @@ const NOT_ARMED: &str = "the worker has not armed its guard yet";
 
 /// When the sandbox reaped `pid` (CLOCK_MONOTONIC ns, the clock of labkit's notes): the
 /// process was certainly dead by then. Call after `exit_of(pid)`.
-fn reaped_at(sc: &Scenario, pid: i32) -> i128 {
-    sc.events()
-        .iter()
-        .find_map(|e: &Event| match e.kind {
-            Kind::Exited(p, _) if p == pid => Some(e.t_ns),
-            _ => None,
-        })
-        .unwrap_or_else(|| sc.fail(&format!("the sandbox has reaped {pid}")))
-}
-
-/// Waits (deadline) until `pid` notes `key` later than `after_ns`; returns that note's value.
-/// (A local helper: the harness can wait for the n-th note of a key, not for one by a given
-/// process after a given time.)
-#[track_caller]
-fn until_noted_after(sc: &Scenario, pid: i32, key: &str, after_ns: i128, what: &str) -> String {
-    let end = Instant::now() + sc.deadline();
-    loop {
-        if let Some((_, v, _)) = sc.notes_now(key).into_iter().find(|&(p, _, t)| p == pid && t > after_ns) {
-            return v;
-        }
-        if Instant::now() >= end {
-            sc.fail(&format!("{what} (waited {} ms)", sc.deadline().as_millis()));
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 /// Starts the lab and waits until the parent is at work and every worker has printed at least
 /// once (a worker prints only after it has armed its guard, if it has one).
 fn started(args: &[&str]) -> (Scenario, i32, Vec<i32>) {
@@ -51,7 +22,7 @@ fn started(args: &[&str]) -> (Scenario, i32, Vec<i32>) {
     let parent = sc.role("parent");
     let workers = sc.roles("worker", WORKERS);
     for &w in &workers {
-        until_noted_after(&sc, w, "printed", 0, &format!("worker {w} prints \"args is i\""));
+        sc.note_after(w, "printed", 0);
     }
     sc.paused(WORKING);
     (sc, parent, workers)
@@ -87,11 +58,7 @@ fn the_normal_exit_path_stops_every_worker(#[case] args: &[&str]) {
         workers.iter().all(|&w| t.gone(w)),
         &format!("every worker {workers:?} is gone when the parent has exited"),
     );
-    let reaped_by_sandbox: Vec<i32> = workers
-        .iter()
-        .copied()
-        .filter(|&w| sc.events().iter().any(|e| matches!(e.kind, Kind::Exited(p, _) if p == w)))
-        .collect();
+    let reaped_by_sandbox: Vec<i32> = workers.iter().copied().filter(|&w| sc.exit_now(w).is_some()).collect();
     sc.expect(
         reaped_by_sandbox.is_empty(),
         &format!("the parent reaped its workers itself (the sandbox reaped {reaped_by_sandbox:?})"),
@@ -124,7 +91,7 @@ fn daemon_workers_outlive_a_killed_parent(#[case] sig: Signal) {
     sc.step(&format!("the parent is killed with {sig} while it works: its exit path never runs"));
     sc.signal(parent, sig);
     sc.expect_eq(sc.exit_of(parent), Exit::Signal(sig as i32, false), "the parent dies of the signal");
-    let died = reaped_at(&sc, parent);
+    let died = sc.reaped_at(parent).unwrap_or_else(|| sc.fail("the sandbox has reaped the parent"));
     sc.show("after the parent's death");
     let t = sc.snapshot();
     sc.expect(
@@ -132,13 +99,7 @@ fn daemon_workers_outlive_a_killed_parent(#[case] sig: Signal) {
         &format!("every worker {workers:?} is alive, an orphan adopted by the sandbox {sandbox}"),
     );
     sc.step("the orphans keep working: each prints again after the parent died");
-    let again: Vec<(i32, String)> = workers
-        .iter()
-        .map(|&w| {
-            let what = format!("worker {w} prints after the parent died");
-            (w, until_noted_after(&sc, w, "printed", died, &what))
-        })
-        .collect();
+    let again: Vec<(i32, String)> = workers.iter().map(|&w| (w, sc.note_after(w, "printed", died))).collect();
     sc.show("the orphans, still at work");
     for (w, n) in again {
         sc.expect(
@@ -176,8 +137,8 @@ fn guarded_workers_die_with_a_killed_parent(#[case] sig: Signal) {
         let how = sc.exit_of(w);
         sc.expect(ended_cleanly(how), &format!("the sandbox reaped worker {w}: {how} (no panic, no crash)"));
     }
-    let last = workers.iter().map(|&w| reaped_at(&sc, w)).max().unwrap_or(0);
-    let lag_ms = (last - reaped_at(&sc, parent)) / 1_000_000;
+    let last = workers.iter().filter_map(|&w| sc.reaped_at(w)).max().unwrap_or(0);
+    let lag_ms = (last - sc.reaped_at(parent).unwrap_or(last)) / 1_000_000;
     sc.expect(
         lag_ms < sc.deadline().as_millis() as i128,
         &format!("the last worker was reaped {lag_ms} ms after the parent"),

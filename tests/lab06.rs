@@ -12,17 +12,6 @@ const N: usize = 3;
 /// How long the spec watches a state that should persist ("still alive", "still a zombie").
 const WINDOW: Duration = Duration::from_millis(300);
 
-/// The kernel function a sleeping process waits in (/proc/PID/wchan), "" if unknown.
-/// (Local helper: the harness's `Proc` has no wchan yet.)
-fn wchan(pid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
-}
-
-/// `pid` is asleep inside waitpid(): state S, sleeping in the kernel's `do_wait`.
-fn in_waitpid(t: &Tree, pid: i32) -> bool {
-    t.get(pid).is_some_and(|p| p.state == 'S') && wchan(pid) == "do_wait"
-}
-
 /// Starts the lab and waits until the parent has registered its handler and is blocked in
 /// waitpid() for child 0. Returns (parent, children in fork order).
 fn started(sc: &Scenario) -> (i32, Vec<i32>) {
@@ -34,7 +23,7 @@ fn started(sc: &Scenario) -> (i32, Vec<i32>) {
         "the parent forked 3 children, then registered its SIGTERM handler, then called waitpid(child 0)",
     );
     sc.until("the parent is blocked in waitpid() (state S, kernel function do_wait)", |t| {
-        in_waitpid(t, parent)
+        t.in_waitpid(parent)
     });
     (parent, kids)
 }
@@ -97,14 +86,14 @@ fn sigterm_to_a_child_kills_only_that_child(#[case] k: usize) {
             "the parent reaps child 0, killed by SIGTERM",
         );
         sc.until("child 0 is gone (reaped) and the parent is blocked in waitpid() again", |t| {
-            t.gone(victim) && in_waitpid(t, parent)
+            t.gone(victim) && t.in_waitpid(parent)
         });
         sc.stays("the parent and the other children keep running", WINDOW, |t| {
             t.alive(parent) && others.iter().all(|&c| t.alive(c))
         });
     } else {
         sc.until(&format!("child {k} is a zombie of the parent, which is blocked in waitpid() again"), |t| {
-            t.zombie(victim) && t.ppid(victim) == Some(parent) && in_waitpid(t, parent)
+            t.zombie(victim) && t.ppid(victim) == Some(parent) && t.in_waitpid(parent)
         });
         sc.step("the parent is still blocked in waitpid(child 0): nobody reaps the dead child");
         sc.stays(
@@ -123,7 +112,7 @@ fn sigterm_to_a_child_kills_only_that_child(#[case] k: usize) {
             vec![kids[0].to_string()],
             "all along, the parent has been joining child 0 only",
         );
-        sc.until("the parent is still blocked in waitpid(child 0)", |t| in_waitpid(t, parent));
+        sc.until("the parent is still blocked in waitpid(child 0)", |t| t.in_waitpid(parent));
         sc.claim(
             "killed-child-zombie",
             &format!(

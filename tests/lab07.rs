@@ -73,24 +73,8 @@ fn max_runs(n: usize, who: Who) -> Vec<(Who, usize)> {
 /// SIGTERM pending (SigPnd, ShdPnd) or blocked (SigBlk: it is while its handler runs) in
 /// `pid`, read from /proc/PID/status. (Local helper: the harness's `Proc` has no pending
 /// masks yet.)
-fn term_in_flight(pid: i32) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
-    let term = 1u64 << (Signal::SIGTERM as i32 - 1);
-    status.lines().any(|l| {
-        let Some((key, value)) = l.split_once(':') else { return false };
-        matches!(key, "SigPnd" | "ShdPnd" | "SigBlk")
-            && u64::from_str_radix(value.trim(), 16).is_ok_and(|m| m & term != 0)
-    })
-}
-
-/// The kernel function a sleeping process waits in (/proc/PID/wchan), "" if unknown.
-fn wchan(pid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
-}
-
-/// `pid` is asleep inside waitpid(): state S, sleeping in the kernel's `do_wait`.
-fn in_waitpid(t: &Tree, pid: i32) -> bool {
-    t.get(pid).is_some_and(|p| p.state == 'S') && wchan(pid) == "do_wait"
+fn term_in_flight(t: &Tree, pid: i32) -> bool {
+    t.get(pid).is_some_and(|p| p.has_pending(Signal::SIGTERM) || p.blocks(Signal::SIGTERM))
 }
 
 /// Handler runs so far, per process.
@@ -119,7 +103,7 @@ fn started(sc: &Scenario, n: usize) -> Procs {
     sc.step(&format!(
         "the parent registered its SIGTERM handler, then forked {n} children, then called waitpid(child 0)"
     ));
-    let t = sc.until("the parent is blocked in waitpid(child 0)", |t| in_waitpid(t, parent));
+    let t = sc.until("the parent is blocked in waitpid(child 0)", |t| t.in_waitpid(parent));
     let procs = Procs { parent, kids };
     for pid in procs.all() {
         sc.expect(
@@ -143,9 +127,9 @@ fn settle(sc: &Scenario, procs: &Procs) -> BTreeMap<i32, usize> {
             "the cascade settles: no SIGTERM pending or being handled anywhere, no new handler run for {} ms",
             SETTLE.as_millis()
         ),
-        |_| {
+        |t| {
             let count = sc.notes_now("handler-run").len();
-            let busy = all.iter().any(|&p| term_in_flight(p));
+            let busy = all.iter().any(|&p| term_in_flight(t, p));
             match quiet.get() {
                 _ if busy || count == 0 => {
                     quiet.set(None);
@@ -261,7 +245,7 @@ fn the_posts_loop_is_a_finite_cascade_and_then_nothing_stops(#[case] n: usize, #
         &format!("no handler ran during those {} ms: silence, not a loop", WINDOW.as_millis()),
     );
     if matches!(who, Who::Parent) {
-        sc.until("the parent is still blocked in waitpid(child 0), forever", |t| in_waitpid(t, procs.parent));
+        sc.until("the parent is still blocked in waitpid(child 0), forever", |t| t.in_waitpid(procs.parent));
         sc.claim(
             "sigterm-parent-ends-all",
             &format!(

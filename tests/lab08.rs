@@ -5,7 +5,6 @@
 //! (the exercise). `--launcher` starts the program the way a script without job control
 //! would: in the launcher's own process group.
 
-use harness::Kind;
 use harness::prelude::*;
 use rstest::rstest;
 use std::collections::BTreeSet;
@@ -59,15 +58,6 @@ fn members(sc: &Scenario, launcher: bool) -> Members {
         children[i] = c;
     }
     Members { launcher, parent, children }
-}
-
-/// How the sandbox saw `pid` end, if it was the sandbox that reaped it (a process's own parent
-/// may reap it first). Call after `until_empty`, when the trace is complete.
-fn reaped_by_sandbox(sc: &Scenario, pid: i32) -> Option<Exit> {
-    sc.events().iter().find_map(|e| match e.kind {
-        Kind::Exited(p, x) if p == pid => Some(x),
-        _ => None,
-    })
 }
 
 /// The notes under `key`, by pid, once the whole scenario has ended (the trace is complete).
@@ -163,7 +153,7 @@ fn posts_handler_under_a_launcher_without_job_control_kills_the_launcher_too(#[c
     );
     // The launcher may reap the parent in the instant before its own SIGKILL lands: then the
     // sandbox never sees the parent's status. When it does, it is SIGKILL.
-    if let Some(x) = reaped_by_sandbox(&sc, parent) {
+    if let Some(x) = sc.exit_now(parent) {
         sc.expect_eq(x, Exit::Signal(9, false), "the parent died of SIGKILL");
     }
     let out = sc.final_stdout();

@@ -42,6 +42,13 @@ pub struct Proc {
     pub caught: u64,
     pub ignored: u64,
     pub blocked: u64,
+    /// Signals pending (SigPnd | ShdPnd): sent, not yet delivered (blocked, or not yet run).
+    pub pending: u64,
+    /// CPU time used so far (utime + stime), in ms, one clock tick of resolution.
+    pub cpu_ms: i64,
+    /// The kernel function a sleeping process waits in (/proc/PID/wchan): `do_wait` is
+    /// waitpid, `hrtimer_nanosleep` a sleep; "" when running or unknown.
+    pub wchan: String,
     pub threads: i64,
     pub comm: String,
     /// Clock ticks after boot at which it started: with `pid`, the process's identity.
@@ -61,6 +68,13 @@ impl Proc {
     pub fn blocks(&self, sig: nix::sys::signal::Signal) -> bool {
         self.blocked & bit(sig) != 0
     }
+    pub fn has_pending(&self, sig: nix::sys::signal::Signal) -> bool {
+        self.pending & bit(sig) != 0
+    }
+    /// Asleep inside waitpid()/wait() (state S, in the kernel's `do_wait`).
+    pub fn in_waitpid(&self) -> bool {
+        self.state == 'S' && self.wchan == "do_wait"
+    }
 }
 
 /// Where a process is in its life, as the kernel reports it.
@@ -78,11 +92,16 @@ pub enum Life {
 pub fn read_proc(pid: i32) -> Option<Proc> {
     let p = procfs::process::Process::new(pid).ok()?;
     let stat = p.stat().ok()?;
-    let (caught, ignored, blocked) = match p.status() {
-        Ok(s) => (s.sigcgt, s.sigign, s.sigblk),
+    let (caught, ignored, blocked, pending) = match p.status() {
+        Ok(s) => (s.sigcgt, s.sigign, s.sigblk, s.sigpnd | s.shdpnd),
         // A zombie's status is still readable; a race with the reaper is not an error.
-        Err(_) => (0, stat.sigignore, 0),
+        Err(_) => (0, stat.sigignore, 0, 0),
     };
+    let wchan = match stat.state {
+        'S' | 'D' => p.wchan().ok().filter(|w| w != "0").unwrap_or_default(),
+        _ => String::new(),
+    };
+    let ticks = procfs::ticks_per_second().max(1) as i64;
     Some(Proc {
         pid,
         ppid: stat.ppid,
@@ -92,6 +111,9 @@ pub fn read_proc(pid: i32) -> Option<Proc> {
         caught,
         ignored,
         blocked,
+        pending,
+        cpu_ms: (stat.utime + stat.stime) as i64 * 1000 / ticks,
+        wchan,
         threads: stat.num_threads,
         comm: stat.comm,
         starttime: stat.starttime,
@@ -178,6 +200,10 @@ impl Tree {
     pub fn group(&self, pgid: i32) -> Vec<i32> {
         self.procs.values().filter(|p| p.pgid == pgid).map(|p| p.pid).collect()
     }
+    /// `pid` is asleep inside waitpid()/wait().
+    pub fn in_waitpid(&self, pid: i32) -> bool {
+        self.get(pid).is_some_and(Proc::in_waitpid)
+    }
     pub fn zombies(&self) -> Vec<i32> {
         self.lab_procs().filter(|p| p.is_zombie()).map(|p| p.pid).collect()
     }
@@ -198,10 +224,20 @@ impl Tree {
 
     fn line(&self, p: &Proc) -> String {
         let mut s = format!("{} {:<10} {}  pgid {}", p.pid, self.label(p), p.state, p.pgid);
+        match p.wchan.as_str() {
+            "" => {}
+            // labkit::pause waits for the spec on a FIFO.
+            "wait_for_partner" => s.push_str("  (paused)"),
+            w => {
+                let _ = write!(s, "  in {w}");
+            }
+        }
         if p.sid != self.root {
             let _ = write!(s, "  sid {}", p.sid);
         }
-        for (word, mask) in [("caught", p.caught), ("ignored", p.ignored), ("blocked", p.blocked)] {
+        for (word, mask) in
+            [("caught", p.caught), ("ignored", p.ignored), ("blocked", p.blocked), ("pending", p.pending)]
+        {
             let names = mask_names(mask);
             if !names.is_empty() {
                 let _ = write!(s, "  {word} {}", names.join(","));
@@ -267,6 +303,9 @@ mod tests {
             caught: 0,
             ignored: 0,
             blocked: 0,
+            pending: 0,
+            cpu_ms: 0,
+            wchan: String::new(),
             threads: 1,
             comm: "x".into(),
             starttime: 0,
