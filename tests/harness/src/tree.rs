@@ -225,6 +225,8 @@ impl Tree {
     fn line(&self, p: &Proc) -> String {
         let mut s = format!("{} {:<10} {}  pgid {}", p.pid, self.label(p), p.state, p.pgid);
         match p.wchan.as_str() {
+            // The sandbox always waits on its control pipe: not part of the story.
+            _ if p.pid == self.root => {}
             "" => {}
             // labkit::pause waits for the spec on a FIFO.
             "wait_for_partner" => s.push_str("  (paused)"),
