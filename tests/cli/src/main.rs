@@ -27,6 +27,11 @@ enum Command {
         /// Lab number, e.g. 2.
         lab: String,
     },
+    /// Check a lab again each time you save its source (Ctrl-C to stop).
+    Watch {
+        /// Lab number, e.g. 2.
+        lab: String,
+    },
     /// Show the next hint for a lab (one more each time).
     Hint {
         /// Lab number, e.g. 2.
@@ -64,7 +69,7 @@ fn main() -> ExitCode {
             }
             if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
                 eprintln!(
-                    "cargo lab: which command? list, check N, hint N, demo N, verify or tour (try `cargo lab --help`)"
+                    "cargo lab: which command? list, check N, watch N, hint N, demo N, verify or tour (try `cargo lab --help`)"
                 );
                 return ExitCode::from(2);
             }
@@ -72,9 +77,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    run::stop_children_on_interrupt();
     let result = match cli.command {
         Command::List => run::list(),
         Command::Check { lab } => labs::find(&lab).and_then(|l| run::check(&l)),
+        Command::Watch { lab } => labs::find(&lab).and_then(|l| run::watch(&l)),
         Command::Hint { lab, all, reset } => labs::find(&lab).and_then(|l| run::hint(&l, all, reset)),
         Command::Demo { lab, filter } => labs::find(&lab).and_then(|l| run::demo(&l, filter.as_deref())),
         Command::Verify => run::verify(),

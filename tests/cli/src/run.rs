@@ -41,24 +41,37 @@ fn stop_group(child: &Child) {
     }
 }
 
-/// Forwards Ctrl-C / SIGTERM to the child's group, so nothing keeps running after us.
-fn forward_signals(pgid: i32) -> signal_hook::iterator::Handle {
+/// The process group of the cargo run under way (0: none). Ctrl-C or SIGTERM kills it.
+static RUNNING_GROUP: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Installs, once for the whole run of `cargo lab`, the handling of Ctrl-C and SIGTERM: stop
+/// the cargo run under way (its whole group: cargo, the test binary, the sandboxes see their
+/// control pipe close), then exit. signal-hook's handler only writes to a pipe; this thread
+/// does the rest.
+pub fn stop_children_on_interrupt() {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).expect("signal-hook");
-    let handle = signals.handle();
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
+            let pgid = RUNNING_GROUP.load(std::sync::atomic::Ordering::SeqCst);
             if pgid > 1 {
                 let _ = nix::sys::signal::killpg(
                     nix::unistd::Pid::from_raw(pgid),
                     nix::sys::signal::Signal::SIGKILL,
                 );
             }
-            eprintln!("\ncargo lab: interrupted (signal {sig}); stopped the run");
-            std::process::exit(130);
+            eprintln!("\ncargo lab: interrupted; stopped the run under way");
+            std::process::exit(128 + sig);
         }
     });
-    handle
+}
+
+fn running(child: &Child) {
+    RUNNING_GROUP.store(child.id() as i32, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn not_running() {
+    RUNNING_GROUP.store(0, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// Runs `cmd` to completion (or to `limit`), capturing stdout and stderr together.
@@ -68,7 +81,7 @@ fn capture(mut cmd: Command, limit: Duration) -> Output {
     let w2 = w.try_clone().expect("pipe");
     let mut child = cmd.stdout(w).stderr(w2).stdin(Stdio::null()).spawn().expect("cannot run cargo");
     drop(cmd);
-    let fwd = forward_signals(child.id() as i32);
+    running(&child);
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = BufReader::new(r).read_to_string(&mut text);
@@ -89,7 +102,7 @@ fn capture(mut cmd: Command, limit: Duration) -> Output {
     };
     // The test binary may have left the pipe open only if something leaked; don't hang on it.
     stop_group(&child);
-    fwd.close();
+    not_running();
     let text = reader.join().unwrap_or_default();
     Output {
         ok: status.is_some_and(|s| s.success()),
@@ -238,6 +251,55 @@ fn save_status(lab: &Lab, status: &str) {
     let _ = std::fs::write(state_dir().join(format!("status-{:02}", lab.number)), status);
 }
 
+// ----- watch -----------------------------------------------------------------------------
+
+/// The newest modification time among the lab's sources (src/ and Cargo.toml).
+fn newest_change(lab: &Lab) -> std::time::SystemTime {
+    fn walk(dir: &std::path::Path, newest: &mut std::time::SystemTime) {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, newest);
+                } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
+                    *newest = (*newest).max(m);
+                }
+            }
+        }
+    }
+    let dir = root().join("labs").join(&lab.dir);
+    let mut newest = std::time::UNIX_EPOCH;
+    walk(&dir.join("src"), &mut newest);
+    if let Ok(m) = std::fs::metadata(dir.join("Cargo.toml")).and_then(|m| m.modified()) {
+        newest = newest.max(m);
+    }
+    newest
+}
+
+pub fn watch(lab: &Lab) -> Result<ExitCode, String> {
+    let mut seen = newest_change(lab);
+    loop {
+        let _ = check(lab)?;
+        println!(
+            "
+watching labs/{}/src — save a change to check again (Ctrl-C to stop)",
+            lab.dir
+        );
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = newest_change(lab);
+            if now != seen {
+                seen = now;
+                println!(
+                    "
+────────────────────────────────────────────────────────────────"
+                );
+                break;
+            }
+        }
+    }
+}
+
 // ----- hint ------------------------------------------------------------------------------
 
 pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
@@ -290,7 +352,7 @@ pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
     let mut cmd = spec(&lab.solution(), &args);
     cmd.env("PROCLAB_NARRATE", "1").stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
     let mut child = cmd.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
-    let fwd = forward_signals(child.id() as i32);
+    running(&child);
     let out = child.stdout.take().expect("piped");
     let mut ran = 0;
     for line in BufReader::new(out).lines().map_while(Result::ok) {
@@ -312,7 +374,7 @@ pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
         let _ = e.read_to_string(&mut err);
     }
     let status = child.wait().map_err(|e| e.to_string())?;
-    fwd.close();
+    not_running();
     if !status.success() {
         eprintln!("{err}");
         return Err(format!("the demo of lab {:02} failed (see above)", lab.number));

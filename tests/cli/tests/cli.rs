@@ -19,6 +19,8 @@ fn help_lists_every_command() {
             .and(predicate::str::contains("check"))
             .and(predicate::str::contains("hint"))
             .and(predicate::str::contains("demo"))
+            .and(predicate::str::contains("watch"))
+            .and(predicate::str::contains("tour"))
             .and(predicate::str::contains("verify")),
     );
 }
@@ -30,6 +32,8 @@ fn mistakes_get_one_line_and_status_2() {
         (&["frob"], "unrecognized subcommand 'frob'"),
         (&["check"], "<LAB>"),
         (&["check", "42"], "there is no lab 42"),
+        (&["watch"], "<LAB>"),
+        (&["watch", "0"], "there is no lab 0"),
         (&["hint", "zombie"], "'zombie' is not a lab number"),
         (&["demo", "2", "x", "y"], "unexpected argument"),
         (&["list", "--nope"], "unexpected argument '--nope'"),
