@@ -170,28 +170,12 @@ pub fn send(target: Target, sig: Signal, runner: Runner, tree: &Tree) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::Proc;
 
     const RUNNER: Runner = Runner { pid: 100, pgid: 90, sid: 80 };
 
     fn tree() -> Tree {
         let mut t = Tree { root: 200, ..Default::default() };
-        let p = |pid, ppid, pgid, sid| Proc {
-            pid,
-            ppid,
-            pgid,
-            sid,
-            state: 'S',
-            caught: 0,
-            ignored: 0,
-            blocked: 0,
-            pending: 0,
-            cpu_ms: 0,
-            wchan: String::new(),
-            threads: 1,
-            comm: "lab".into(),
-            starttime: 1,
-        };
+        let p = |pid, ppid, pgid, sid| crate::tree::fake_proc(pid, ppid, pgid, sid, 'S');
         t.procs.insert(200, p(200, 100, 200, 200)); // sandbox
         t.procs.insert(201, p(201, 200, 201, 200)); // lab parent, own group
         t.procs.insert(202, p(202, 201, 201, 200)); // lab child

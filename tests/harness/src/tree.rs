@@ -291,27 +291,33 @@ impl Tree {
     }
 }
 
+/// A process as a unit test wants it: sleeping, no signal state, one thread.
+#[cfg(test)]
+pub(crate) fn fake_proc(pid: i32, ppid: i32, pgid: i32, sid: i32, state: char) -> Proc {
+    Proc {
+        pid,
+        ppid,
+        pgid,
+        sid,
+        state,
+        caught: 0,
+        ignored: 0,
+        blocked: 0,
+        pending: 0,
+        cpu_ms: 0,
+        wchan: String::new(),
+        threads: 1,
+        comm: "x".into(),
+        starttime: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn proc(pid: i32, ppid: i32, pgid: i32, state: char) -> Proc {
-        Proc {
-            pid,
-            ppid,
-            pgid,
-            sid: 10,
-            state,
-            caught: 0,
-            ignored: 0,
-            blocked: 0,
-            pending: 0,
-            cpu_ms: 0,
-            wchan: String::new(),
-            threads: 1,
-            comm: "x".into(),
-            starttime: 0,
-        }
+        fake_proc(pid, ppid, pgid, 10, state)
     }
 
     #[test]
