@@ -41,20 +41,19 @@ fn env_fd(name: &core::ffi::CStr) -> i32 {
     fd
 }
 
-fn cached(slot: &AtomicI32, var: &core::ffi::CStr) -> i32 {
-    let fd = slot.load(Ordering::Relaxed);
+/// Where records go: the harness's pipe, stderr (PROCLAB_TRACE=1 by hand), or nowhere.
+/// Decided once, without allocating, so the first call may come from a signal handler.
+fn trace_fd() -> i32 {
+    let fd = TRACE_FD.load(Ordering::Relaxed);
     if fd != UNKNOWN {
         return fd;
     }
-    let mut fd = env_fd(var);
-    if fd == NONE && std::ptr::eq(slot, &TRACE_FD) {
-        // SAFETY: as in env_fd.
-        let wanted = unsafe { !libc::getenv(c"PROCLAB_TRACE".as_ptr()).is_null() };
-        if wanted {
-            fd = STDERR;
-        }
+    let mut fd = env_fd(c"PROCLAB_TRACE_FD");
+    // SAFETY: as in env_fd.
+    if fd == NONE && unsafe { !libc::getenv(c"PROCLAB_TRACE".as_ptr()).is_null() } {
+        fd = STDERR;
     }
-    slot.store(fd, Ordering::Relaxed);
+    TRACE_FD.store(fd, Ordering::Relaxed);
     fd
 }
 
@@ -123,7 +122,7 @@ fn monotonic_ns() -> i64 {
 }
 
 fn record(kind: &[u8], key: &[u8], value: Option<&[u8]>, num: Option<i64>) {
-    let fd = cached(&TRACE_FD, c"PROCLAB_TRACE_FD");
+    let fd = trace_fd();
     if fd < 0 {
         return;
     }
