@@ -322,28 +322,14 @@ fn num(sc: &Scenario, v: &str) -> i64 {
     v.trim().parse().unwrap_or_else(|_| sc.fail(&format!("a numeric note, not {v:?}")))
 }
 
-/// Waits (reading only this process's /proc files, every 0.5 ms) until `pid` sleeps (state S)
-/// in a nanosleep (wchan; a kernel that hides wchan shows "0"), then draws the tree.
+/// Waits until `pid` sleeps (state S) in a nanosleep (a kernel that hides wchan shows none),
+/// then draws the tree.
 #[track_caller]
 fn until_asleep(sc: &Scenario, pid: i32, which: &str) {
     let what = format!("the parent is asleep in {which} (state S, wchan …nanosleep)");
-    let end = std::time::Instant::now() + sc.deadline();
-    loop {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = stat.rsplit_once(')').and_then(|(_, r)| r.trim_start().chars().next());
-        let w = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
-        if state == Some('S') && (w.contains("nanosleep") || w.trim() == "0") {
-            sc.show(&format!("the parent is asleep in {which}: state S, wchan {}", w.trim()));
-            return;
-        }
-        if std::time::Instant::now() >= end {
-            sc.fail(&format!(
-                "{what} (waited {} ms; state {state:?}, wchan {w:?})",
-                sc.deadline().as_millis()
-            ));
-        }
-        std::thread::sleep(Duration::from_micros(500));
-    }
+    let p = sc
+        .until_proc(&what, pid, |p| p.state == 'S' && (p.wchan.contains("nanosleep") || p.wchan.is_empty()));
+    sc.show(&format!("the parent is asleep in {which}: state S, wchan {}", p.wchan));
 }
 
 /// Zombie lifetimes (µs) from the trace: each child notes "exit-ns" (CLOCK_MONOTONIC) just

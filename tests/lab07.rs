@@ -70,9 +70,7 @@ fn max_runs(n: usize, who: Who) -> Vec<(Who, usize)> {
     v
 }
 
-/// SIGTERM pending (SigPnd, ShdPnd) or blocked (SigBlk: it is while its handler runs) in
-/// `pid`, read from /proc/PID/status. (Local helper: the harness's `Proc` has no pending
-/// masks yet.)
+/// SIGTERM pending (SigPnd, ShdPnd) or blocked (SigBlk: it is while its handler runs) in `pid`.
 fn term_in_flight(t: &Tree, pid: i32) -> bool {
     t.get(pid).is_some_and(|p| p.has_pending(Signal::SIGTERM) || p.blocks(Signal::SIGTERM))
 }

@@ -2,7 +2,7 @@
 
 use crate::safety::{self, Refusal, Runner, Target};
 use crate::trace::{Event, Exit, Kind};
-use crate::tree::{Tree, read_proc};
+use crate::tree::{Proc, Tree, read_proc};
 use nix::sys::signal::Signal;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -579,6 +579,29 @@ impl Scenario {
                 self.fail_with(&format!("{expected} (waited {} ms)", self.deadline.as_millis()), &t);
             }
             std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Polls one process (its own /proc files only, every 0.5 ms) until `pred` holds, and
+    /// returns it: quicker than [`Scenario::until`] at catching a brief state of one process
+    /// ("asleep in nanosleep right now").
+    #[track_caller]
+    pub fn until_proc(&self, expected: &str, pid: i32, pred: impl Fn(&Proc) -> bool) -> Proc {
+        let end = Instant::now() + self.deadline;
+        loop {
+            let now = read_proc(pid);
+            if let Some(p) = now.as_ref().filter(|p| pred(p)) {
+                self.narrate_ok(expected, &self.snapshot());
+                return p.clone();
+            }
+            if Instant::now() >= end {
+                let last = match now {
+                    Some(p) => format!("last seen: state {} in {:?}", p.state, p.wchan),
+                    None => "it is gone".into(),
+                };
+                self.fail(&format!("{expected} (waited {} ms; {last})", self.deadline.as_millis()));
+            }
+            std::thread::sleep(Duration::from_micros(500));
         }
     }
 
