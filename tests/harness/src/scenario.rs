@@ -97,7 +97,7 @@ pub struct Scenario {
     go_dir: std::path::PathBuf,
     /// Pids the spec saw pause (`paused`) and has not released yet, oldest first.
     to_release: RefCell<std::collections::VecDeque<i32>>,
-    terminal: Option<File>,
+    terminal: Option<terminal::Terminal>,
     shared: Arc<Shared>,
     readers: Vec<JoinHandle<()>>,
     started: Instant,
@@ -193,7 +193,7 @@ impl Scenario {
         let (out_r, out_w) = pipe();
         let (err_r, err_w) = pipe();
         let (tr_r, tr_w) = pipe();
-        let pty = with_pty.then(|| nix::pty::openpty(None, None).expect("proclab: openpty"));
+        let pty = with_pty.then(|| terminal::open_pty().expect("proclab: cannot open a pseudo-terminal"));
 
         let go_dir = go_dir();
         let mut cmd = Command::new(env!("PROCLAB_SANDBOX"));
@@ -229,7 +229,7 @@ impl Scenario {
         drop(cmd); // closes our copies of the child's ends (ctl_r, out_w, err_w)
         let terminal = pty.map(|p| {
             drop(p.slave);
-            File::from(p.master)
+            terminal::Terminal::new(p.master)
         });
 
         let shared = Arc::new(Shared::default());

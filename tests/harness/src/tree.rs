@@ -36,6 +36,9 @@ pub struct Proc {
     pub ppid: i32,
     pub pgid: i32,
     pub sid: i32,
+    /// The foreground process group of its controlling terminal (`tpgid` in /proc/PID/stat),
+    /// -1 without one: the group a Ctrl-C on that terminal signals.
+    pub tpgid: i32,
     /// R running, S sleeping, D disk, T stopped, Z zombie, X dead …
     pub state: char,
     /// Signals with a handler installed (SigCgt), ignored (SigIgn), blocked (SigBlk).
@@ -70,6 +73,10 @@ impl Proc {
     }
     pub fn has_pending(&self, sig: nix::sys::signal::Signal) -> bool {
         self.pending & bit(sig) != 0
+    }
+    /// In the foreground process group of its controlling terminal: a Ctrl-C there signals it.
+    pub fn in_foreground(&self) -> bool {
+        self.tpgid > 0 && self.tpgid == self.pgid
     }
     /// Asleep inside waitpid()/wait() (state S, in the kernel's `do_wait`).
     pub fn in_waitpid(&self) -> bool {
@@ -107,6 +114,7 @@ pub fn read_proc(pid: i32) -> Option<Proc> {
         ppid: stat.ppid,
         pgid: stat.pgrp,
         sid: stat.session,
+        tpgid: stat.tpgid,
         state: stat.state,
         caught,
         ignored,
@@ -224,6 +232,9 @@ impl Tree {
 
     fn line(&self, p: &Proc) -> String {
         let mut s = format!("{} {:<10} {}  pgid {}", p.pid, self.label(p), p.state, p.pgid);
+        if p.in_foreground() {
+            s.push_str("  foreground");
+        }
         match p.wchan.as_str() {
             // The sandbox always waits on its control pipe: not part of the story.
             _ if p.pid == self.root => {}
@@ -299,6 +310,7 @@ pub(crate) fn fake_proc(pid: i32, ppid: i32, pgid: i32, sid: i32, state: char) -
         ppid,
         pgid,
         sid,
+        tpgid: -1,
         state,
         caught: 0,
         ignored: 0,
@@ -347,6 +359,21 @@ mod tests {
         assert_eq!(t.life(13), Life::Alive('S'));
         assert_eq!(t.life(99), Life::Gone);
         assert_eq!(t.zombies(), vec![12]);
+    }
+
+    #[test]
+    fn the_terminals_foreground_group_is_marked() {
+        let mut t = Tree { root: 10, ..Default::default() };
+        t.procs.insert(10, proc(10, 1, 10, 'S'));
+        for (pid, pgid) in [(11, 11), (12, 12)] {
+            let mut p = proc(pid, 10, pgid, 'S');
+            p.tpgid = 11;
+            t.procs.insert(pid, p);
+        }
+        let r = t.render();
+        assert!(r.contains("11 (x)        S  pgid 11  foreground\n"), "{r}");
+        assert!(r.contains("12 (x)        S  pgid 12\n"), "{r}");
+        assert!(r.starts_with("10 sandbox    S  pgid 10\n"), "no terminal, no mark: {r}");
     }
 
     #[test]
