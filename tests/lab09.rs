@@ -1,0 +1,347 @@
+//! Spec of lab 09 — Ctrl-C on a real terminal. Judges labs/09-ctrl-c (`cargo test -p lab09`)
+//! and solutions/09-ctrl-c (`cargo test -p sol09`).
+//!
+//! Every scenario runs on a real pseudo-terminal: the lab's first process leads the terminal's
+//! foreground group (as a shell's job would) and the spec types `\x03` on the terminal, so the
+//! kernel's line discipline, not the spec, sends the SIGINT. `--post` is the post's program
+//! (workers in the parent's group); the default is the exercise (workers in groups of their
+//! own, stopped by the parent one at a time, last started first).
+
+use harness::prelude::*;
+use harness::{Event, Kind};
+use rstest::rstest;
+
+const WORKERS: usize = 3;
+const CTRL_C: &[u8] = b"\x03";
+
+/// How the SIGINT comes.
+#[derive(Clone, Copy, Debug)]
+enum Trigger {
+    /// `^C` typed on the terminal.
+    CtrlC,
+    /// `kill -INT <parent>`.
+    KillInt,
+}
+
+/// Which side of the last fork stops at a pause before doing anything else.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Hold {
+    No,
+    Parent,
+    Worker,
+}
+
+/// The processes of one run: the parent and its workers in start order (worker i at index i).
+struct Run {
+    sc: Scenario,
+    parent: i32,
+    workers: Vec<i32>,
+}
+
+/// Starts the lab on a terminal and waits until the parent has started every worker and each
+/// is at work. With a hold, the held side of the last fork is stopped at its pause instead.
+fn started(args: &[&str], hold: Hold) -> Run {
+    let mut all: Vec<&str> = args.to_vec();
+    match hold {
+        Hold::No => {}
+        Hold::Parent => all.extend(["--hold", "parent"]),
+        Hold::Worker => all.extend(["--hold", "worker"]),
+    }
+    let sc = Scenario::start_with_terminal(lab!(), &all);
+    let parent = sc.role("parent");
+    let held = match hold {
+        Hold::No => None,
+        Hold::Parent => Some(sc.paused("the parent has forked a worker")),
+        Hold::Worker => Some(sc.paused("a worker is born")),
+    };
+    let announced = sc.roles("worker", if hold == Hold::Worker { WORKERS - 1 } else { WORKERS });
+    let mut workers = vec![0; WORKERS];
+    for &w in &announced {
+        let i: usize = sc.note(w, "index").parse().unwrap_or(usize::MAX);
+        if i >= WORKERS || workers[i] != 0 {
+            sc.fail(&format!("worker {w} notes an index 0..{WORKERS} no other worker has — it noted {i}"));
+        }
+        workers[i] = w;
+        sc.note(w, "working");
+    }
+    if hold == Hold::Worker {
+        workers[WORKERS - 1] = held.unwrap_or(0);
+    }
+    if hold != Hold::Parent {
+        sc.note(parent, "started");
+    }
+    Run { sc, parent, workers }
+}
+
+/// The `got` notes (signals caught, with their origin) of `pid`, in order.
+fn got(events: &[Event], pid: i32) -> Vec<String> {
+    notes_of(events, pid, "got")
+}
+
+fn notes_of(events: &[Event], pid: i32, key: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.pid == pid)
+        .filter_map(|e| match &e.kind {
+            Kind::Note(k, v) if k == key => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The terminal's foreground group is the parent's, as a shell would make it for a job.
+#[track_caller]
+fn parent_leads_the_foreground_group(sc: &Scenario, parent: i32) -> i32 {
+    let fg = sc.foreground_group();
+    sc.expect_eq(
+        Some(fg),
+        sc.snapshot().pgid(parent),
+        "the terminal's foreground group (tcgetpgrp) is the parent's group",
+    );
+    fg
+}
+
+/// Every process caught Ctrl-C's SIGINT with the post's handler, from the terminal.
+const FROM_TERMINAL: &str = "SIGINT from the terminal";
+
+/// Post 001's program: the workers are in the parent's group, the terminal's foreground group.
+/// One ^C, and the kernel sends SIGINT to every one of them at once — each handler reports a
+/// signal from the kernel itself (si_code SI_KERNEL), not from the parent. Each cleans up.
+#[test]
+fn posts_program_ctrl_c_signals_every_process_of_the_foreground_group_at_once() {
+    let Run { sc, parent, workers } = started(&["--post"], Hold::No);
+    let fg = parent_leads_the_foreground_group(&sc, parent);
+    let t = sc.snapshot();
+    sc.expect(
+        workers.iter().all(|&w| t.pgid(w) == Some(fg)),
+        &format!("every worker {workers:?} is in the parent's group {fg}, the terminal's foreground group"),
+    );
+    sc.show("the post's program on a terminal: everyone in the foreground group");
+    sc.step("Ctrl-C is typed on the terminal");
+    sc.type_keys(CTRL_C);
+    sc.until_terminal("the terminal echoes ^C", |s| s.contains("^C"));
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent cleans up and exits");
+    sc.until_empty();
+    let events = sc.events();
+    let everyone: Vec<i32> = std::iter::once(parent).chain(workers.iter().copied()).collect();
+    for &p in &everyone {
+        let (signals, senders, cleanups) =
+            (got(&events, p), notes_of(&events, p, "sender"), notes_of(&events, p, "cleanup"));
+        sc.expect(
+            signals == [FROM_TERMINAL] && senders == ["0"] && cleanups.len() == 1,
+            &format!(
+                "process {p} caught one signal, SIGINT from the kernel itself (si_code SI_KERNEL, sender pid 0), and cleaned up once — observed {signals:?} from {senders:?}, cleanups {cleanups:?}"
+            ),
+        );
+    }
+    let unreaped: Vec<i32> = workers.iter().copied().filter(|&w| sc.exit_now(w).is_some()).collect();
+    sc.expect(
+        unreaped.is_empty(),
+        &format!("the parent reaped its workers (the sandbox had to reap {unreaped:?})"),
+    );
+    // Order and timing vary from run to run: reported, not asserted.
+    let handled: Vec<(i32, i128)> = events
+        .iter()
+        .filter(|e| matches!(&e.kind, Kind::Note(k, _) if k == "got"))
+        .map(|e| (e.pid, e.t_ns))
+        .collect();
+    let spread_us = (handled.iter().map(|h| h.1).max().unwrap_or(0)
+        - handled.iter().map(|h| h.1).min().unwrap_or(0))
+        / 1000;
+    let first = if handled.first().map(|h| h.0) == Some(parent) { "the parent's" } else { "a worker's" };
+    let out = sc.final_stdout();
+    sc.expect(
+        out.contains("parent: SIGINT from the terminal — cleaning up")
+            && (0..WORKERS)
+                .all(|i| out.contains(&format!("worker {i}: SIGINT from the terminal — cleaning up"))),
+        "every process printed its cleanup line",
+    );
+    let seen = format!(
+        "one ^C: all {} processes of foreground group {fg} caught SIGINT from the kernel (SI_KERNEL, sender 0) and cleaned up; {first} handler ran first, the last {spread_us} µs after the first",
+        everyone.len()
+    );
+    sc.claim("ctrl-c-everyone-cleans-up", &seen);
+    sc.claim("ctrl-c-propagates", &seen);
+}
+
+/// Nothing propagates: `kill -INT <parent>` reaches the parent alone. It cleans up and waits for
+/// its workers (as Python's exit joins its children), and they keep working — until a real
+/// ^C reaches them too, because they were in the foreground group all along.
+#[test]
+fn posts_program_kill_int_to_the_parent_reaches_only_the_parent() {
+    let Run { sc, parent, workers } = started(&["--post"], Hold::No);
+    parent_leads_the_foreground_group(&sc, parent);
+    sc.show("the post's program on a terminal");
+    sc.step(&format!("kill -INT {parent} (the parent), not a ^C"));
+    sc.signal(parent, Signal::SIGINT);
+    let (_, _, cleaned) = sc.notes("cleanup", 1)[0].clone();
+    sc.expect_eq(
+        sc.note(parent, "got"),
+        "SIGINT from kill()".to_string(),
+        "the parent caught a SIGINT sent by kill()",
+    );
+    sc.step("the parent has cleaned up and waits for its workers; do they stop?");
+    for &w in &workers {
+        sc.note_after(w, "working", cleaned);
+    }
+    let t = sc.snapshot();
+    sc.show("after kill -INT to the parent");
+    sc.expect(
+        workers.iter().all(|&w| t.alive(w) && !t.get(w).is_some_and(|p| p.has_pending(Signal::SIGINT))),
+        "every worker is alive, with no SIGINT pending",
+    );
+    let events = sc.events();
+    sc.expect(
+        workers.iter().all(|&w| got(&events, w).is_empty() && notes_of(&events, w, "cleanup").is_empty()),
+        &format!("no worker caught a signal or cleaned up; each kept working after the parent's cleanup — the parent passed nothing on (notes: {:?})", sc.notes_now("got")),
+    );
+    sc.step("now a real ^C on the terminal");
+    sc.type_keys(CTRL_C);
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent's wait ends: its workers exited");
+    sc.until_empty();
+    let events = sc.events();
+    for &w in &workers {
+        sc.expect_eq(
+            got(&events, w),
+            vec![FROM_TERMINAL.to_string()],
+            &format!("worker {w} caught the ^C itself"),
+        );
+    }
+    sc.claim(
+        "ctrl-c-propagates",
+        &format!(
+            "kill -INT to parent {parent}: only the parent caught it; its {WORKERS} workers kept working until a ^C on the terminal reached them directly"
+        ),
+    );
+}
+
+/// The exercise: every worker in a process group of its own, so ^C reaches only the parent —
+/// the one process left in the foreground group — and the parent stops the workers one at a
+/// time, last started first, each with SIGTERM, waiting for each to clean up before the next;
+/// the parent cleans up last. `kill -INT <parent>` starts the same shutdown. The holds stop one
+/// side of the last fork before it runs a line of its own: the worker must be out of the
+/// foreground group whichever side gets to run first, so both sides call setpgid.
+#[rstest]
+#[case::ctrl_c(Trigger::CtrlC, Hold::No)]
+#[case::kill_int_to_the_parent(Trigger::KillInt, Hold::No)]
+#[case::ctrl_c_while_the_new_worker_has_not_run(Trigger::CtrlC, Hold::Worker)]
+#[case::ctrl_c_while_the_parent_has_not_run_after_fork(Trigger::CtrlC, Hold::Parent)]
+fn the_parent_stops_its_workers_in_its_own_order(#[case] trigger: Trigger, #[case] hold: Hold) {
+    let Run { sc, parent, workers } = started(&[], hold);
+    let last = workers[WORKERS - 1];
+    let fg = parent_leads_the_foreground_group(&sc, parent);
+    let t = sc.snapshot();
+    match hold {
+        Hold::No => sc.show("the parent in the foreground group, each worker in a group of its own"),
+        Hold::Worker => sc.show(&format!("worker {} ({last}) is born and has not run yet", WORKERS - 1)),
+        Hold::Parent => {
+            sc.show(&format!("the parent has forked worker {} ({last}) and has not run since", WORKERS - 1))
+        }
+    }
+    for (i, &w) in workers.iter().enumerate() {
+        let why = match hold {
+            Hold::Worker if w == last => " — moved by the parent, since the worker has not run a line yet",
+            Hold::Parent if w == last => {
+                " — moved by the worker itself, since the parent has not run a line yet"
+            }
+            _ => "",
+        };
+        sc.expect(
+            t.pgid(w).is_some_and(|g| g != fg && g != t.pgid(parent).unwrap_or(0)),
+            &format!("worker {i} ({w}) is in a process group of its own, out of the terminal's foreground group {fg}{why}"),
+        );
+        let p = t.get(w);
+        sc.expect(
+            p.is_some_and(|p| {
+                p.catches(Signal::SIGINT) && p.catches(Signal::SIGTERM) && !p.blocks(Signal::SIGINT)
+            }),
+            &format!("worker {i} ({w}) still catches SIGINT (unblocked) and SIGTERM with the post's handler"),
+        );
+    }
+    match trigger {
+        Trigger::CtrlC => {
+            sc.step("Ctrl-C is typed on the terminal");
+            sc.type_keys(CTRL_C);
+            sc.until_terminal("the terminal echoes ^C", |s| s.contains("^C"));
+        }
+        Trigger::KillInt => {
+            sc.step(&format!("kill -INT {parent} (the parent)"));
+            sc.signal(parent, Signal::SIGINT);
+        }
+    }
+    if hold != Hold::No {
+        sc.step("the held process goes on");
+        sc.release();
+    }
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent stops its workers, cleans up and exits");
+    sc.until_empty();
+    let events = sc.events();
+    let sigint = match trigger {
+        Trigger::CtrlC => FROM_TERMINAL,
+        Trigger::KillInt => "SIGINT from kill()",
+    };
+    sc.expect_eq(got(&events, parent), vec![sigint.to_string()], "the parent caught the SIGINT");
+    for (i, &w) in workers.iter().enumerate() {
+        sc.expect_eq(
+            got(&events, w),
+            vec!["SIGTERM".to_string()],
+            &format!("worker {i} ({w}) caught one signal only: the parent's SIGTERM — no SIGINT"),
+        );
+        sc.expect_eq(
+            notes_of(&events, w, "sender"),
+            vec![parent.to_string()],
+            &format!("worker {i}'s SIGTERM came from the parent {parent}"),
+        );
+    }
+    // The shutdown in trace order: each step causes the next, so the order is certain.
+    let keys = ["got", "stopping", "stopped", "cleanup"];
+    let observed: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            Kind::Note(k, v) if keys.contains(&k.as_str()) => {
+                let who = if e.pid == parent {
+                    "parent".to_string()
+                } else {
+                    workers
+                        .iter()
+                        .position(|&w| w == e.pid)
+                        .map(|i| format!("worker {i}"))
+                        .unwrap_or(e.pid.to_string())
+                };
+                Some(format!("{who}: {k} {v}"))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut expected = vec![format!("parent: got {sigint}")];
+    for i in (0..WORKERS).rev() {
+        expected.extend([
+            format!("parent: stopping {i}"),
+            format!("worker {i}: got SIGTERM"),
+            format!("worker {i}: cleanup worker {i}"),
+            format!("parent: stopped {i}"),
+        ]);
+    }
+    expected.push("parent: cleanup parent".to_string());
+    if observed != expected {
+        sc.fail(&format!(
+            "the shutdown, in trace order:\n      {}\n    observed:\n      {}",
+            expected.join("\n      "),
+            observed.join("\n      ")
+        ));
+    }
+    sc.step("the shutdown, in order: each worker stopped and reaped before the next, the parent last");
+    let unreaped: Vec<i32> = workers.iter().copied().filter(|&w| sc.exit_now(w).is_some()).collect();
+    sc.expect(
+        unreaped.is_empty(),
+        &format!("the parent reaped its workers (the sandbox had to reap {unreaped:?})"),
+    );
+    if matches!(trigger, Trigger::CtrlC) && hold == Hold::No {
+        sc.claim(
+            "ctrl-c-propagates",
+            &format!(
+                "workers in groups of their own never got the ^C: only the parent {parent} did; the workers ended by its SIGTERMs, in its order"
+            ),
+        );
+    }
+}
