@@ -9,13 +9,20 @@ fn probe() -> Lab {
     Lab { bin: env!("CARGO_BIN_EXE_harness-probe"), package: "harness-probe" }
 }
 
-/// The runner's terminal as it is now (foreground group and settings), or None without one
-/// (CI, `setsid … </dev/null`). Reading them sends no SIGTTOU/SIGTTIN.
-fn runners_terminal() -> Option<(i32, String)> {
-    let tty = std::fs::File::open("/dev/tty").ok()?;
-    let pgrp = nix::unistd::tcgetpgrp(tty.as_fd()).ok()?.as_raw();
-    let attrs = nix::sys::termios::tcgetattr(tty.as_fd()).ok()?;
-    Some((pgrp, format!("{:?}", libc::termios::from(attrs))))
+/// The runner's controlling terminal (device number, 0 for none: CI, `setsid … </dev/null`)
+/// and, if it has one, its foreground group and settings. Reading them sends no SIGTTOU/SIGTTIN.
+fn runners_terminal() -> (u64, Option<(i32, String)>) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+    // state ppid pgrp session tty_nr …
+    let tty_nr: u64 = after_comm.split(' ').nth(4).unwrap().parse().unwrap();
+    let now = || -> Option<(i32, String)> {
+        let tty = std::fs::File::open("/dev/tty").ok()?;
+        let pgrp = nix::unistd::tcgetpgrp(tty.as_fd()).ok()?.as_raw();
+        let attrs = nix::sys::termios::tcgetattr(tty.as_fd()).ok()?;
+        Some((pgrp, format!("{:?}", libc::termios::from(attrs))))
+    };
+    (tty_nr, now())
 }
 
 #[test]
@@ -37,7 +44,9 @@ fn the_terminal_reports_its_foreground_group_and_echoes_ctrl_c() {
     let shown = sc.until_terminal("the terminal echoes ^C", |s| s.contains("^C"));
     assert_eq!(shown, "^C");
     sc.finish();
-    assert_eq!(runners_terminal(), before, "the runner's own terminal is untouched");
+    // Also when the runner leads a session without a terminal (`setsid <test binary>`), where
+    // opening a terminal without O_NOCTTY would make it the runner's.
+    assert_eq!(runners_terminal(), before, "the runner's own terminal (or lack of one) is untouched");
 }
 
 #[test]
@@ -49,4 +58,26 @@ fn a_scenario_without_a_terminal_has_no_foreground_group() {
     assert_eq!(t.get(p).unwrap().tpgid, -1, "no controlling terminal:\n{}", t.render());
     let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sc.foreground_group()));
     assert!(failed.is_err(), "foreground_group() fails the spec without a terminal");
+}
+
+/// The terminal's fds are close-on-exec: a scenario started meanwhile (tests run side by side in
+/// one runner) does not inherit them — which would keep the first scenario's terminal open, and
+/// its reader thread waiting, until the second one ends.
+#[test]
+fn a_scenario_started_meanwhile_does_not_inherit_the_terminal() {
+    let with_tty = Scenario::start_with_terminal(probe(), &["tty"]);
+    with_tty.role("probe");
+    let other = Scenario::start(probe(), &["sit"]);
+    let p = other.role("probe");
+    other.paused("sitting");
+    for pid in [other.sandbox_pid(), p] {
+        let ttys: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .map(|target| target.display().to_string())
+            .filter(|target| target.starts_with("/dev/pts/") || target == "/dev/ptmx")
+            .collect();
+        assert!(ttys.is_empty(), "process {pid} of the other scenario holds {ttys:?}");
+    }
 }
