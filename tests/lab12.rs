@@ -167,7 +167,7 @@ impl CoreSetup {
     }
 
     /// A plain name (`core`, `core.%p`): the file goes into the dumping process's directory.
-    fn into_cwd(&self) -> bool {
+    fn in_the_dumpers_directory(&self) -> bool {
         self.kernel_writes_files() && !self.pattern.contains('/')
     }
 }
@@ -265,7 +265,7 @@ fn sigabrt_with_a_raised_core_limit_dumps_core_outside_the_working_tree() {
     sc.expect_eq(sig, Signal::SIGABRT, "abort() kills with SIGABRT");
     let core_file = sc.note(r.parent, "core_file");
     let dir = sc.note(r.parent, "core_dir_removed");
-    if setup.into_cwd() && setup.hard_unlimited {
+    if setup.in_the_dumpers_directory() && setup.hard_unlimited {
         sc.expect(
             core,
             &format!(

@@ -142,7 +142,7 @@ fn py(code: Option<i32>) -> String {
 
 // ANCHOR: child
 /// The child's whole life (the post's `target`): it ends the way `how` says. Never returns.
-fn child(how: How, core_dir: Option<&Path>) -> ! {
+fn child(how: How) -> ! {
     labkit::role("child");
     if how.sent_by_parent().is_some() {
         // The post's `while True: sleep(1)`: work until the parent's signal ends it.
@@ -161,11 +161,15 @@ fn child(how: How, core_dir: Option<&Path>) -> ! {
             std::process::abort()
         }
         How::AbortCore => {
-            // As big a core as the hard limit allows — written into the parent's temporary
-            // directory (core_pattern `core` means "./core"), never into the working tree.
+            // As big a core as the hard limit allows — written into a directory of its own
+            // (core_pattern `core` means "./core"), never into the working tree.
             let (_, hard) = getrlimit(Resource::RLIMIT_CORE).expect("getrlimit");
             setrlimit(Resource::RLIMIT_CORE, hard, hard).expect("setrlimit");
-            chdir(core_dir.expect("the parent made a directory for the core")).expect("chdir");
+            let dir = core_dir(getpid());
+            // Only a dead process with my pid can have left one: it is stale.
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("create the core directory");
+            chdir(&dir).expect("chdir");
             std::process::abort()
         }
         How::ShKilled => exec_sh(SH_KILLED),
@@ -229,13 +233,10 @@ fn si_code_name(si_code: i32) -> &'static str {
 }
 // ANCHOR_END: wait
 
-/// Where the core dump may go: a fresh private directory outside the working tree.
-fn make_core_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lab12-core-{}", getpid()));
-    // Only a dead process with our pid can have left one: it is stale.
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("create the core directory");
-    dir
+/// Where the core of a dumping child may go: a private directory named after it, outside the
+/// working tree. The child makes it; the parent removes it once it has reaped the child.
+fn core_dir(child: Pid) -> PathBuf {
+    std::env::temp_dir().join(format!("lab12-core-{child}"))
 }
 
 /// Says what the dumping child left in its directory, then removes the directory.
@@ -265,13 +266,11 @@ fn main() {
     labkit::role("parent");
     let endings = if args.endings.is_empty() { How::value_variants().to_vec() } else { args.endings };
     for how in endings {
-        let core_dir = (how == How::AbortCore).then(make_core_dir);
-
         // ANCHOR: start
         std::io::stdout().flush().expect("flush stdout");
         // SAFETY: one thread; the child runs `child()`, which never returns.
         let pid = match unsafe { fork() }.expect("fork") {
-            ForkResult::Child => child(how, core_dir.as_deref()),
+            ForkResult::Child => child(how),
             ForkResult::Parent { child } => child,
         };
         // ANCHOR_END: start
@@ -306,8 +305,8 @@ fn main() {
         labkit::note("exitcode", &py(code));
         // ANCHOR_END: report
 
-        if let Some(dir) = core_dir {
-            clean_up_core_dir(&dir);
+        if how == How::AbortCore {
+            clean_up_core_dir(&core_dir(pid));
         }
     }
 }
