@@ -20,6 +20,23 @@ use std::path::Path;
 const CHILD_RUNS: &str = "the child runs; its parent has not waited yet";
 const PARENT_SIGNALS: &str = "the parent is about to signal its child";
 
+/// What the child does once it goes on, for the narration.
+fn story(how: &str) -> &'static str {
+    match how {
+        "exit3" => "the child goes on: exit(3)",
+        "exit256" => "the child goes on: exit(256)",
+        "abort" => "the child goes on: soft RLIMIT_CORE to 0 (ulimit -c 0), then abort()",
+        "abort-core" => {
+            "the child goes on: soft RLIMIT_CORE up to the hard limit, into a directory of its own, abort()"
+        }
+        "sh-killed" => "the child goes on: it execs sh -c 'kill -9 $$', a shell that kills itself",
+        "sh-child-killed" => {
+            "the child goes on: it execs sh -c \"sh -c 'kill -9 \\$\\$'; exit \\$?\": the shell's own child is killed, then the shell exits with $?"
+        }
+        _ => "the child goes on and ends",
+    }
+}
+
 /// How the kernel said the child ended (waitid's `si_code`, `si_status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kernel {
@@ -105,7 +122,7 @@ fn run(how: &str, by_parent: Option<Signal>) -> (Scenario, Report) {
     }
     match by_parent {
         Some(sig) => sc.step(&format!("the parent sends {sig} to its child, then waits for it")),
-        None => sc.step(&format!("the child goes on and ends: {how}")),
+        None => sc.step(story(how)),
     }
     sc.release();
     let raw: i32 = sc.note(parent, "status").parse().unwrap_or(-1);
@@ -302,7 +319,7 @@ fn sigabrt_with_a_raised_core_limit_dumps_core_outside_the_working_tree() {
 #[case::the_shells_child_is_killed("sh-child-killed", Kernel::Exited(128 + 9))]
 fn the_shell_turns_a_killed_child_into_exit_status_128_plus_n(#[case] how: &str, #[case] kernel: Kernel) {
     let (sc, r) = run(how, None);
-    sc.expect_eq(r.kernel, kernel, &format!("{how}: waitid says"));
+    sc.expect_eq(r.kernel, kernel, &format!("after {how}, waitid's si_code and si_status say"));
     decoded_right(&sc, &r);
     sc.claim("exitcode-minus-n", &format!("{how}: {}; exitcode {}", r.ending, r.exitcode));
 }
