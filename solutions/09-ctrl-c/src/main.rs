@@ -154,8 +154,10 @@ fn worker(i: u32, args: &Args) -> ! {
     println!("starting worker {i}: pid {}, group {}", getpid(), getpgrp());
     let mut round = 0;
     while STOP.load(Ordering::SeqCst) == 0 {
-        if round % 10 == 0 {
+        if round % 100 == 0 {
             println!("worker {i} working");
+        }
+        if round % 10 == 0 {
             labkit::note_num("working", round / 10 + 1);
         }
         round += 1;
