@@ -323,14 +323,18 @@ fn the_parent_stops_its_workers_in_its_own_order(#[case] trigger: Trigger, #[cas
         ]);
     }
     expected.push("parent: cleanup parent".to_string());
-    if observed != expected {
-        sc.fail(&format!(
-            "the shutdown, in trace order:\n      {}\n    observed:\n      {}",
-            expected.join("\n      "),
-            observed.join("\n      ")
-        ));
-    }
-    sc.step("the shutdown, in order: each worker stopped and reaped before the next, the parent last");
+    let mismatch = if observed == expected {
+        String::new()
+    } else {
+        format!("\n    observed:\n      {}", observed.join("\n      "))
+    };
+    sc.expect(
+        mismatch.is_empty(),
+        &format!(
+            "the shutdown, in trace order — each worker stopped and reaped before the next, the parent last:\n      {}{mismatch}",
+            expected.join("\n      ")
+        ),
+    );
     let unreaped: Vec<i32> = workers.iter().copied().filter(|&w| sc.exit_now(w).is_some()).collect();
     sc.expect(
         unreaped.is_empty(),
