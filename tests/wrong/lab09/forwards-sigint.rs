@@ -136,6 +136,7 @@ fn main() {
     // ANCHOR_END: start
     labkit::note_num("started", workers.len() as i64);
 
+    // ANCHOR: join
     // The post's join(): wait until the workers end or a signal says stop.
     while STOP.load(Ordering::SeqCst) == 0 && !workers.is_empty() {
         match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
@@ -157,6 +158,7 @@ fn main() {
         wait_all(&workers);
         cleanup("parent");
     }
+    // ANCHOR_END: join
 }
 
 // ANCHOR: worker

@@ -121,6 +121,7 @@ fn main() {
     // ANCHOR_END: start
     labkit::note_num("started", workers.len() as i64);
 
+    // ANCHOR: join
     // The post's join(): wait until the workers end or a signal says stop — asleep in
     // sigsuspend, which atomically unblocks the signals and waits: none can slip in between
     // the check and the sleep. SIGCHLD needs a handler (its default is to ignore).
@@ -156,6 +157,7 @@ fn main() {
         shutdown(&workers);
         cleanup("parent");
     }
+    // ANCHOR_END: join
 }
 
 // ANCHOR: worker

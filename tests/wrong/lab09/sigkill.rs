@@ -122,6 +122,7 @@ fn main() {
     // ANCHOR_END: start
     labkit::note_num("started", workers.len() as i64);
 
+    // ANCHOR: join
     // The post's join(): wait until the workers end or a signal says stop.
     while STOP.load(Ordering::SeqCst) == 0 && !workers.is_empty() {
         match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
@@ -142,6 +143,7 @@ fn main() {
         shutdown(&workers);
         cleanup("parent");
     }
+    // ANCHOR_END: join
 }
 
 // ANCHOR: worker
