@@ -23,6 +23,8 @@ pub mod scenario;
 pub mod trace;
 pub mod tree;
 
+mod pause;
+
 pub use nix::sys::signal::Signal;
 pub use safety::{Refusal, Target};
 pub use scenario::{Lab, Scenario, default_deadline};
