@@ -29,13 +29,18 @@ pub fn bit(sig: nix::sys::signal::Signal) -> u64 {
     1u64 << (sig as i32 - 1)
 }
 
-/// One process as /proc shows it.
+/// One process as /proc shows it. `pid`, `ppid`, `pgid` and `sid` are the numbers the lab itself
+/// sees (in the scenario's PID namespace, when it has one: the same numbers its `getpid()` and
+/// its notes give); `host_*` are the same ids as the test runner sees them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proc {
     pub pid: i32,
     pub ppid: i32,
     pub pgid: i32,
     pub sid: i32,
+    pub host_pid: i32,
+    pub host_pgid: i32,
+    pub host_sid: i32,
     /// R running, S sleeping, D disk, T stopped, Z zombie, X dead …
     pub state: char,
     /// Signals with a handler installed (SigCgt), ignored (SigIgn), blocked (SigBlk).
@@ -88,15 +93,40 @@ pub enum Life {
     Gone,
 }
 
-/// Reads one process; `None` if it does not exist (any more).
+/// Reads one process by the pid the test runner sees; `None` if it does not exist (any more).
+/// Its ids are the runner's too.
 pub fn read_proc(pid: i32) -> Option<Proc> {
-    let p = procfs::process::Process::new(pid).ok()?;
+    read_proc_in(pid, None)
+}
+
+/// Reads process `host_pid` and gives its ids as seen at PID-namespace depth `level` (the
+/// scenario's namespace: the index into /proc/PID/status's NSpid), or as the runner sees them
+/// when `level` is `None`. An id from outside that namespace reads 0, as the kernel shows it.
+pub fn read_proc_in(host_pid: i32, level: Option<usize>) -> Option<Proc> {
+    let p = procfs::process::Process::new(host_pid).ok()?;
     let stat = p.stat().ok()?;
-    let (caught, ignored, blocked, pending) = match p.status() {
-        Ok(s) => (s.sigcgt, s.sigign, s.sigblk, s.sigpnd | s.shdpnd),
+    let status = p.status().ok();
+    let (caught, ignored, blocked, pending) = match &status {
+        Some(s) => (s.sigcgt, s.sigign, s.sigblk, s.sigpnd | s.shdpnd),
         // A zombie's status is still readable; a race with the reaper is not an error.
-        Err(_) => (0, stat.sigignore, 0, 0),
+        None => (0, stat.sigignore, 0, 0),
     };
+    let (pid, ppid, pgid, sid) = match level {
+        None => (host_pid, stat.ppid, stat.pgrp, stat.session),
+        Some(l) => {
+            let s = status.as_ref()?;
+            let at = |v: &Option<Vec<i32>>| v.as_ref().and_then(|v| v.get(l).copied()).unwrap_or(0);
+            let ppid = procfs::process::Process::new(stat.ppid)
+                .ok()
+                .and_then(|pp| pp.status().ok())
+                .map(|ps| at(&ps.nspid))
+                .unwrap_or(0);
+            (at(&s.nspid), ppid, at(&s.nspgid), at(&s.nssid))
+        }
+    };
+    if pid == 0 {
+        return None; // not in the scenario's namespace
+    }
     let wchan = match stat.state {
         'S' | 'D' => p.wchan().ok().filter(|w| w != "0").unwrap_or_default(),
         _ => String::new(),
@@ -104,9 +134,12 @@ pub fn read_proc(pid: i32) -> Option<Proc> {
     let ticks = procfs::ticks_per_second().max(1) as i64;
     Some(Proc {
         pid,
-        ppid: stat.ppid,
-        pgid: stat.pgrp,
-        sid: stat.session,
+        ppid,
+        pgid,
+        sid,
+        host_pid,
+        host_pgid: stat.pgrp,
+        host_sid: stat.session,
         state: stat.state,
         caught,
         ignored,
@@ -124,6 +157,7 @@ pub fn read_proc(pid: i32) -> Option<Proc> {
 /// still in its session that has left the subtree.
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
+    /// The sandbox, in the tree's numbering (1 when the scenario has its own PID namespace).
     pub root: i32,
     pub procs: BTreeMap<i32, Proc>,
     /// Role names by pid, as the lab announced them.
@@ -131,8 +165,14 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Reads the tree below `root` from /proc now.
+    /// Reads the tree below `root` from /proc now, in the runner's numbering.
     pub fn snapshot(root: i32) -> Tree {
+        Self::snapshot_in(root, None)
+    }
+
+    /// Reads the tree below the sandbox `host_root` (a pid the runner sees) from /proc now,
+    /// numbered as seen at PID-namespace depth `level` (see [`read_proc_in`]).
+    pub fn snapshot_in(host_root: i32, level: Option<usize>) -> Tree {
         let mut all: HashMap<i32, (i32, i32)> = HashMap::new(); // pid -> (ppid, sid)
         if let Ok(iter) = procfs::process::all_processes() {
             for p in iter.flatten() {
@@ -145,7 +185,7 @@ impl Tree {
         let member = |pid: i32| -> bool {
             let mut cur = pid;
             for _ in 0..4096 {
-                if cur == root {
+                if cur == host_root {
                     return true;
                 }
                 match all.get(&cur) {
@@ -156,14 +196,23 @@ impl Tree {
             false
         };
         let mut procs = BTreeMap::new();
+        let mut root = host_root;
         for (&pid, &(_, sid)) in &all {
-            if sid == root || member(pid) {
-                if let Some(p) = read_proc(pid) {
-                    procs.insert(pid, p);
+            if sid == host_root || member(pid) {
+                if let Some(p) = read_proc_in(pid, level) {
+                    if pid == host_root {
+                        root = p.pid;
+                    }
+                    procs.insert(p.pid, p);
                 }
             }
         }
         Tree { root, procs, roles: HashMap::new() }
+    }
+
+    /// The process the runner knows as `host_pid`.
+    pub fn by_host(&self, host_pid: i32) -> Option<&Proc> {
+        self.procs.values().find(|p| p.host_pid == host_pid)
     }
 
     pub fn get(&self, pid: i32) -> Option<&Proc> {
@@ -299,6 +348,9 @@ pub(crate) fn fake_proc(pid: i32, ppid: i32, pgid: i32, sid: i32, state: char) -
         ppid,
         pgid,
         sid,
+        host_pid: pid,
+        host_pgid: pgid,
+        host_sid: sid,
         state,
         caught: 0,
         ignored: 0,

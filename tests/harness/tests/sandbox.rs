@@ -17,20 +17,21 @@ fn failure_of(f: impl FnOnce()) -> String {
 
 #[test]
 fn a_hung_lab_fails_within_the_deadline_with_the_tree_shown_and_is_killed() {
-    let mut pid = 0;
+    let (mut pid, mut host) = (0, 0);
     let start = Instant::now();
     let deadline = Duration::from_millis(500);
     let report = failure_of(|| {
         let mut sc = Scenario::start(probe(), &["hang"]);
         sc.set_deadline(deadline);
         pid = sc.role("probe");
+        host = sc.host_pid(pid).expect("the probe's pid as the runner sees it");
         sc.until("the probe exits", |t| t.gone(pid));
     });
     let took = start.elapsed();
     assert!(took >= deadline && took < deadline + Duration::from_secs(1), "took {took:?}");
     assert!(report.contains("expected: the probe exits"), "{report}");
     assert!(report.contains(&format!("{pid} probe")), "the tree is shown: {report}");
-    assert!(read_proc(pid).is_none(), "the hung probe {pid} was left running");
+    assert!(read_proc(host).is_none(), "the hung probe {pid} (runner's pid {host}) was left running");
 }
 
 #[test]
@@ -41,10 +42,10 @@ fn a_process_that_left_the_session_is_still_killed() {
     let t = sc.until("the escapee runs in a session of its own", |t| {
         t.get(escapee).is_some_and(|p| p.sid == escapee)
     });
-    let starttime = t.get(escapee).unwrap().starttime;
+    let (starttime, host) = (t.get(escapee).unwrap().starttime, t.get(escapee).unwrap().host_pid);
     sc.finish();
     assert!(
-        read_proc(escapee).is_none_or(|p| p.starttime != starttime),
+        read_proc(host).is_none_or(|p| p.starttime != starttime),
         "escapee {escapee} survived the cleanup"
     );
 }
