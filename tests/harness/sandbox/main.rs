@@ -222,6 +222,9 @@ fn main() {
         trace(&format!("root {}", unsafe { sys::getpid() }));
         run(&opts, cgroup, cgroup_bound);
     }
+    // The stub leaves the runner's session first, so that nothing aimed at the runner's job
+    // (^C in its terminal, a hang-up) reaches it and, through it, the scenario.
+    unsafe { sys::setsid() };
     if let Err(e) = namespace::enter() {
         fail(&format!("layer pidns: {e}"));
     }
@@ -253,6 +256,10 @@ fn main() {
     }
     let mut status = 0;
     while unsafe { sys::waitpid(init, &mut status, 0) } < 0 && sys::errno() == sys::EINTR {}
+    // If init was killed before it could, remove what the scenario left.
+    if let Some(dir) = std::env::var_os("PROCLAB_GO_DIR") {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     if let Some(cg) = &cgroup {
         cg.remove();
     }

@@ -193,19 +193,29 @@ impl Scenario {
     /// signal dispositions, empty signal mask, stdin from /dev/null, the lab in its own
     /// process group.
     pub fn start(lab: Lab, args: &[&str]) -> Scenario {
-        Self::launch(lab, args, false)
+        Self::launch(lab, args, false, None)
+    }
+
+    /// Like [`Scenario::start`], with the sandbox's layers chosen here instead of by
+    /// `PROCLAB_LAYERS` (see [`crate::layers`]): the harness's own tests use it to prove each
+    /// layer alone.
+    pub fn start_with_layers(lab: Lab, args: &[&str], layers: crate::layers::Chosen) -> Scenario {
+        Self::launch(lab, args, false, Some(layers))
     }
 
     /// Like [`Scenario::start`], but the sandbox's session gets a pseudo-terminal: the lab's
     /// stdin is the terminal and the lab's group is its foreground group, so
     /// [`Scenario::type_keys`] with `"\x03"` is a real Ctrl-C.
     pub fn start_with_terminal(lab: Lab, args: &[&str]) -> Scenario {
-        Self::launch(lab, args, true)
+        Self::launch(lab, args, true, None)
     }
 
-    fn launch(lab: Lab, args: &[&str], with_pty: bool) -> Scenario {
+    fn launch(lab: Lab, args: &[&str], with_pty: bool, layers: Option<crate::layers::Chosen>) -> Scenario {
         cleanup::become_subreaper();
-        let layers = crate::layers::chosen().unwrap_or_else(|e| panic!("proclab: {e}"));
+        let layers = match layers {
+            Some(l) => l,
+            None => crate::layers::chosen().unwrap_or_else(|e| panic!("proclab: {e}")),
+        };
         let ruleset = layers
             .has("landlock")
             .then(|| crate::layers::landlock_ruleset().unwrap_or_else(|e| panic!("proclab: {e}")));
@@ -365,6 +375,11 @@ impl Scenario {
     /// What the sandbox said when it was ready: its layers and limits.
     pub fn layers(&self) -> &str {
         &self.layers
+    }
+
+    /// The directory of the pauses' FIFOs (removed when the scenario ends).
+    pub fn pause_dir(&self) -> &std::path::Path {
+        &self.go_dir
     }
 
     /// Whether the scenario has a PID namespace of its own (its pids are not the runner's).

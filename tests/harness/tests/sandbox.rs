@@ -51,17 +51,6 @@ fn a_process_that_left_the_session_is_still_killed() {
 }
 
 #[test]
-fn the_lab_cannot_signal_everyone_init_or_the_sandbox() {
-    let sc = Scenario::start(probe(), &["broadcast"]);
-    let p = sc.role("probe");
-    assert_eq!(sc.note(p, "kill-minus-1"), "EPERM");
-    assert_eq!(sc.note(p, "kill-1"), "EPERM");
-    assert_eq!(sc.note(p, "kill-parent"), "EPERM");
-    // Its own group is its own business.
-    assert_eq!(sc.note(p, "kill-own-group"), "ok");
-}
-
-#[test]
 fn the_spec_cannot_signal_what_the_scenario_did_not_create() {
     let sc = Scenario::start(probe(), &["sit"]);
     let p = sc.role("probe");

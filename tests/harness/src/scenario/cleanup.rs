@@ -22,17 +22,21 @@ impl Scenario {
             return Ok(());
         }
         self.done = true;
-        // The sandbox only exits when told to: if it is gone already, it was killed.
-        let died_early = self.sandbox.try_wait().ok().flatten();
         if let Some(mut c) = self.control.take() {
             let _ = c.write_all(b"kill\n");
         }
-        // The sandbox SIGKILLs everything of the scenario, reaps it and exits.
+        // The sandbox SIGKILLs everything of the scenario, reaps it and exits 0; any other end
+        // means it was killed (from outside: the lab cannot).
         let end = Instant::now() + Duration::from_secs(5);
         let mut forced = false;
+        let mut died_early = None;
         loop {
             match self.sandbox.try_wait() {
-                Ok(Some(_)) | Err(_) => break,
+                Ok(Some(status)) => {
+                    died_early = (!status.success()).then_some(status);
+                    break;
+                }
+                Err(_) => break,
                 Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(1)),
                 Ok(None) => {
                     forced = true;
@@ -49,9 +53,12 @@ impl Scenario {
                 let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
             }
         }
-        // What a dead sandbox left was re-parented to us (the runner is a subreaper): reap it.
-        for pid in sweep_adopted() {
-            if !left.contains(&pid) {
+        // What a dead sandbox left was re-parented to us (the runner is a subreaper): kill and
+        // reap it, and count what was this scenario's.
+        let seen = self.seen.borrow().clone();
+        for (pid, sid, start) in sweep_adopted_ids() {
+            let ours = sid == self.host_root || seen.get(&pid) == Some(&start);
+            if ours && !left.contains(&pid) {
                 left.push(pid);
             }
         }
@@ -114,7 +121,7 @@ fn spared() -> std::sync::MutexGuard<'static, BTreeMap<i32, usize>> {
 /// Makes the test runner a child subreaper, once: if a sandbox is killed (from outside), what
 /// it leaves is re-parented to the runner instead of pid 1, so the harness can find, kill and
 /// reap it.
-pub(super) fn become_subreaper() {
+pub fn become_subreaper() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // SAFETY: prctl with integer arguments.
@@ -149,8 +156,13 @@ pub fn unregister(pid: i32) {
 /// Kills and reaps every child of the runner that it did not spawn itself: orphans of a
 /// scenario whose sandbox died, re-parented to the runner. Returns their pids.
 pub fn sweep_adopted() -> Vec<i32> {
+    sweep_adopted_ids().into_iter().map(|(pid, _, _)| pid).collect()
+}
+
+/// [`sweep_adopted`], with each one's session and start time (to tell whose they were).
+fn sweep_adopted_ids() -> Vec<(i32, i32, u64)> {
     let me = std::process::id() as i32;
-    let found: Vec<i32> = {
+    let found: Vec<(i32, i32, u64)> = {
         let s = spared();
         let mut v = Vec::new();
         if let Ok(iter) = procfs::process::all_processes() {
@@ -158,7 +170,7 @@ pub fn sweep_adopted() -> Vec<i32> {
                 if let Ok(stat) = p.stat() {
                     if stat.ppid == me && !s.contains_key(&stat.pid) {
                         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(stat.pid), Signal::SIGKILL);
-                        v.push(stat.pid);
+                        v.push((stat.pid, stat.session, stat.starttime));
                     }
                 }
             }
@@ -166,7 +178,7 @@ pub fn sweep_adopted() -> Vec<i32> {
         v
     };
     let end = Instant::now() + Duration::from_secs(2);
-    for &pid in &found {
+    for &(pid, _, _) in &found {
         loop {
             use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
             match waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
