@@ -417,6 +417,7 @@ fn probe() -> ! {
     }
     println!("pidns {}", in_child(probe_pidns));
     println!("seccomp {}", in_child(probe_seccomp));
+    println!("bound {}", in_child(probe_bound));
     let _ = std::io::stdout().flush();
     std::process::exit(0);
 }
@@ -441,6 +442,20 @@ fn in_child(f: fn() -> Result<String, String>) -> String {
     let mut status = 0;
     unsafe { sys::waitpid(pid, &mut status, 0) };
     if out.is_empty() { format!("no the probe died (status {status})") } else { out }
+}
+
+/// Whether a scenario's processes can be bounded here (see limits.rs).
+fn probe_bound() -> Result<String, String> {
+    if unsafe { sys::getuid() } != 0 {
+        return Ok(format!("{} processes (RLIMIT_NPROC)", limits::NPROC));
+    }
+    match limits::cgroup() {
+        Some(cg) => {
+            cg.remove();
+            Ok(format!("{} processes (a pids cgroup per scenario)", limits::NPROC))
+        }
+        None => Err("root ignores RLIMIT_NPROC, and no pids cgroup hierarchy is writable here".into()),
+    }
 }
 
 fn probe_pidns() -> Result<String, String> {

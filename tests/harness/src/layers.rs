@@ -32,6 +32,8 @@ pub struct Layer {
 #[derive(Clone, Debug)]
 pub struct Probe {
     pub layers: Vec<Layer>,
+    /// The bound on a scenario's processes (what stops a fork bomb), or why there is none.
+    pub bound: Result<String, String>,
 }
 
 impl Probe {
@@ -54,7 +56,7 @@ pub fn probe() -> &'static Probe {
             .output();
         let text = match out {
             Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
-            Err(e) => format!("landlock no {e}\npidns no {e}\nseccomp no {e}\n"),
+            Err(e) => format!("landlock no {e}\npidns no {e}\nseccomp no {e}\nbound no {e}\n"),
         };
         let line = |name: &str| -> Result<String, String> {
             let l = text.lines().find_map(|l| l.strip_prefix(name).map(str::trim));
@@ -76,6 +78,7 @@ pub fn probe() -> &'static Probe {
                 Layer { name: "pidns", available: line("pidns") },
                 Layer { name: "seccomp", available: line("seccomp") },
             ],
+            bound: line("bound"),
         }
     })
 }
@@ -178,42 +181,66 @@ pub fn summary() -> String {
 /// What `cargo lab doctor` prints: each layer, whether this machine has it, what it stops.
 pub fn explain() -> String {
     let p = probe();
-    let mut s = String::new();
     let what = |name: &str| match name {
         "landlock" => {
-            "Landlock signal scoping: the kernel refuses every signal from the lab to a process outside \
-             its domain, by any system call or ABI (kill, tkill, tgkill, pidfds, 32-bit int 0x80, F_SETOWN). \
-             Needs Linux ≥ 6.12 with Landlock enabled (ABI ≥ 6)."
+            "Landlock signal scoping: the kernel refuses every signal from the lab to a process \
+             outside its domain, by any system call or ABI (kill, tkill, tgkill, pidfds, 32-bit \
+             int 0x80, F_SETOWN). Needs Linux >= 6.12 with Landlock enabled (ABI >= 6)."
         }
         "pidns" => {
-            "PID namespace: the scenario gets its own pids; the sandbox is its pid 1, which the lab cannot \
-             signal, and the lab cannot name any process outside. When the sandbox dies, the kernel kills \
-             everything in the namespace. Needs user namespaces for unprivileged users \
-             (some distributions restrict them: kernel.unprivileged_userns_clone, \
+            "PID namespace: the scenario gets pids of its own; the sandbox is its pid 1, which the \
+             lab cannot signal, and the lab cannot name any process outside. When the sandbox \
+             dies, the kernel kills everything in the namespace. Unprivileged users need user \
+             namespaces (some distributions restrict them: kernel.unprivileged_userns_clone, \
              kernel.apparmor_restrict_unprivileged_userns)."
         }
         _ => {
-            "seccomp: every signal-sending call of the lab is checked by the sandbox and allowed only for \
-             processes of the scenario; other ABIs get ENOSYS; ptrace and cross-process memory calls get \
-             EPERM. Needs Linux ≥ 5.5. Its one gap: a pid reused, or a pidfd swapped by another thread, \
-             in the microseconds between the check and the call."
+            "seccomp: the sandbox checks every signal-sending call of the lab and lets it go on \
+             only for processes of the scenario; other ABIs get ENOSYS; ptrace and cross-process \
+             memory calls get EPERM. Needs Linux >= 5.5. Its one gap: a pid reused, or a pidfd \
+             swapped by another thread of the lab, in the microseconds between check and call."
         }
     };
+    let mut s = String::new();
     for l in &p.layers {
         let state = match &l.available {
             Ok(d) => format!("available ({d})"),
             Err(e) => format!("NOT available: {e}"),
         };
-        s.push_str(&format!("{:<9} {state}\n          {}\n", l.name, what(l.name)));
+        s.push_str(&format!("{:<9} {state}\n{}\n", l.name, wrap(what(l.name), 10, 96)));
     }
+    s.push_str(&match &p.bound {
+        Ok(b) => format!("{:<9} every scenario: at most {b}; no core files\n", "limits"),
+        Err(e) => format!("{:<9} NO process bound: {e}; no core files\n", "limits"),
+    });
     s.push_str(&match chosen() {
         Ok(c) => format!(
             "\nScenarios run with: {c}{}\n",
-            if std::env::var_os("PROCLAB_LAYERS").is_some() { " (PROCLAB_LAYERS)" } else { "" }
+            if std::env::var_os("PROCLAB_LAYERS").is_some() { " (from PROCLAB_LAYERS)" } else { "" }
         ),
         Err(e) => format!("\nScenarios cannot run: {e}\n"),
     });
     s
+}
+
+/// `text` in lines of at most `width` characters, each indented by `indent` spaces.
+fn wrap(text: &str, indent: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent + line.len() + 1 + word.len() > width {
+            out.push_str(&format!("{}{line}\n", " ".repeat(indent)));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&format!("{}{line}", " ".repeat(indent)));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -229,6 +256,7 @@ mod tests {
                     available: if ok.contains(&n) { Ok("yes".into()) } else { Err("no".into()) },
                 })
                 .collect(),
+            bound: Ok("1024".into()),
         }
     }
 

@@ -145,3 +145,30 @@ fn a_release_wakes_exactly_the_process_it_names() {
     assert_eq!(sc.note(parent, "went"), "probe");
     assert_eq!(sc.exit_of(parent), Exit::Code(0));
 }
+
+#[test]
+fn a_lab_that_ends_at_once_fails_at_once_not_at_the_deadline() {
+    let report = failure_of(|| {
+        let sc = Scenario::start(probe(), &["die"]);
+        sc.role("a role nobody announces");
+    });
+    assert!(report.contains("can no longer happen"), "{report}");
+    // When the verdict was reached (the report's own clock, before any backtrace is printed).
+    let ms: u64 = report
+        .split("observed (+")
+        .nth(1)
+        .and_then(|r| r.split(" ms").next())
+        .and_then(|n| n.parse().ok())
+        .expect("the report gives the time of the verdict");
+    assert!(ms < 500, "the verdict took {ms} ms: the spec waited for what could not come");
+}
+
+#[test]
+fn the_report_says_which_layers_kept_the_lab_in() {
+    let report = failure_of(|| {
+        let sc = Scenario::start(probe(), &["sit"]);
+        sc.paused("sitting");
+        sc.fail("a report");
+    });
+    assert!(report.contains("sandbox ready:"), "{report}");
+}
