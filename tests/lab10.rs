@@ -69,9 +69,10 @@ fn sigterm_in_the_middle_of_record_k(sc: &Scenario) -> (i32, String, String) {
     sc.step(&format!("the parent wakes and calls p.terminate(): SIGTERM to the worker, inside record {K}"));
     sc.release_pid(parent);
     sc.note(parent, "terminated");
-    let t = sc.until("the worker has dealt with the SIGTERM: it has ended, or handled it and waits again", |t| {
-        dealt_with_sigterm(t, worker)
-    });
+    let t = sc
+        .until("the worker has dealt with the SIGTERM: it has ended, or handled it and waits again", |t| {
+            dealt_with_sigterm(t, worker)
+        });
     if t.alive(worker) {
         sc.step("the worker is still there: it goes on from its pause");
         sc.release_pid(worker);
@@ -138,7 +139,9 @@ fn with_a_flag_the_worker_finishes_its_record_then_stops() {
     );
     sc.claim(
         "flag-whole-operation",
-        &format!("SIGTERM inside record {K}: the worker finished it, stopped after {n} whole records, exit 0"),
+        &format!(
+            "SIGTERM inside record {K}: the worker finished it, stopped after {n} whole records, exit 0"
+        ),
     );
 }
 
@@ -195,7 +198,8 @@ fn with_a_flag_no_record_tears_under_sigterms_at_random_moments() {
         &format!("no torn record after {ROUNDS} SIGTERMs at random moments (seed {seed}, delays µs {delays:?}) — torn lines: {bad:?}"),
     );
     let joined = sc.notes_now("joined");
-    let abnormal: Vec<&String> = joined.iter().map(|(_, v, _)| v).filter(|v| !v.ends_with(" exited 0")).collect();
+    let abnormal: Vec<&String> =
+        joined.iter().map(|(_, v, _)| v).filter(|v| !v.ends_with(" exited 0")).collect();
     sc.expect(
         joined.len() == ROUNDS && abnormal.is_empty(),
         &format!("every worker exited 0 (seed {seed}) — other statuses: {abnormal:?}"),
@@ -236,8 +240,16 @@ fn where_the_handler_is_bound_decides_who_has_it(
     let t = sc.snapshot();
     let catches = |pid: i32| t.get(pid).is_some_and(|p| p.catches(Signal::SIGTERM));
     sc.show("SigCgt of parent and worker");
-    sc.expect_eq(catches(parent), in_parent, &format!("the parent {parent} catches SIGTERM (SigCgt has TERM)"));
-    sc.expect_eq(catches(worker), in_worker, &format!("the worker {worker} catches SIGTERM (SigCgt has TERM)"));
+    sc.expect_eq(
+        catches(parent),
+        in_parent,
+        &format!("the parent {parent} catches SIGTERM (SigCgt has TERM)"),
+    );
+    sc.expect_eq(
+        catches(worker),
+        in_worker,
+        &format!("the worker {worker} catches SIGTERM (SigCgt has TERM)"),
+    );
     sc.step("the parent calls p.terminate()");
     sc.release_pid(parent);
     let joined = sc.note(parent, "joined");

@@ -1,4 +1,4 @@
-//! Builds `proclab-sandbox` (sandbox.rs, std only) with the same rustc that builds the harness,
+//! Builds `proclab-sandbox` (sandbox/*.rs, std only) with the same rustc that builds the harness,
 //! and tells the harness where it is. A spec then finds it with `env!("PROCLAB_SANDBOX")`,
 //! whichever package the spec is compiled for.
 
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    println!("cargo::rerun-if-changed=sandbox.rs");
+    println!("cargo::rerun-if-changed=sandbox");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let exe = out.join("proclab-sandbox");
@@ -14,7 +14,7 @@ fn main() {
         .args(["--edition", "2024", "--crate-name", "proclab_sandbox", "-C", "opt-level=1"])
         .args(["-C", "debuginfo=0", "-o"])
         .arg(&exe)
-        .arg("sandbox.rs")
+        .arg("sandbox/main.rs")
         .status()
         .expect("build.rs: cannot run rustc to build proclab-sandbox");
     assert!(status.success(), "build.rs: rustc failed to build sandbox.rs");

@@ -56,6 +56,9 @@ enum Command {
     /// Run every lab's reference scenario here and print the posts' claims beside what this
     /// machine showed: holds, fails or partly.
     Tour,
+    /// Say what keeps each lab inside its sandbox on this machine: which layers the kernel
+    /// offers (Landlock, PID namespace, seccomp), which are in use, and what each one stops.
+    Doctor,
 }
 
 fn main() -> ExitCode {
@@ -69,7 +72,7 @@ fn main() -> ExitCode {
             }
             if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
                 eprintln!(
-                    "cargo lab: which command? list, check N, watch N, hint N, demo N, verify or tour (try `cargo lab --help`)"
+                    "cargo lab: which command? list, check N, watch N, hint N, demo N, verify, tour or doctor (try `cargo lab --help`)"
                 );
                 return ExitCode::from(2);
             }
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         Command::Demo { lab, filter } => labs::find(&lab).and_then(|l| run::demo(&l, filter.as_deref())),
         Command::Verify => run::verify(),
         Command::Tour => run::tour(),
+        Command::Doctor => run::doctor(),
     };
     match result {
         Ok(code) => code,

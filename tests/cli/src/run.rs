@@ -190,7 +190,21 @@ pub fn list() -> Result<ExitCode, String> {
         println!("{:02}  {:<48} {status}", lab.number, lab.title);
     }
     println!("\ncargo lab check N · cargo lab hint N · cargo lab demo N");
+    println!("{}", harness::layers::summary());
     Ok(ExitCode::SUCCESS)
+}
+
+// ----- doctor ----------------------------------------------------------------------------
+
+pub fn doctor() -> Result<ExitCode, String> {
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    println!("Linux {} — what keeps a lab's signals inside its own scenario:\n", kernel.trim());
+    print!("{}", harness::layers::explain());
+    println!(
+        "\nEach layer alone stops every route a lab has to signal a process outside its scenario:\n\
+         tests/harness/tests/hostile.rs tries them all (cargo test -p harness --test hostile)."
+    );
+    Ok(if harness::layers::chosen().is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 // ----- check -----------------------------------------------------------------------------
@@ -402,6 +416,7 @@ pub fn verify() -> Result<ExitCode, String> {
         println!("{}", b.text);
         return Err("the workspace does not build".into());
     }
+    println!("{}", harness::layers::summary());
     let mut bad = 0;
     for lab in &labs {
         let mut problems: Vec<String> = Vec::new();

@@ -1,20 +1,17 @@
 //! harness-probe: misbehaving on purpose, so the harness's own tests can prove the sandbox
 //! holds. Not a lab.
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::{ForkResult, Pid, fork, getpgrp, getppid, setsid};
-use std::io::Write;
+mod hostile;
 
-fn errno_of(r: nix::Result<()>) -> String {
-    match r {
-        Ok(()) => "ok".into(),
-        Err(e) => format!("{e:?}"),
-    }
-}
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{ForkResult, fork, getpgrp, getppid, setsid};
+use std::io::Write;
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
-    labkit::role("probe");
+    if mode != "sentinel" {
+        labkit::role("probe");
+    }
     match mode.as_str() {
         // Spins forever: the spec's next wait must fail within its deadline.
         "hang" => loop {
@@ -31,14 +28,6 @@ fn main() {
                 }
             }
             labkit::pause("escapee started");
-        }
-        // Tries what a broken lab might: broadcast, init, its own sandbox. Signal 0 only checks.
-        "broadcast" => {
-            labkit::note("kill-minus-1", &errno_of(kill(Pid::from_raw(-1), None)));
-            labkit::note("kill-1", &errno_of(kill(Pid::from_raw(1), None)));
-            labkit::note("kill-parent", &errno_of(kill(getppid(), None)));
-            labkit::note("kill-own-group", &errno_of(nix::sys::signal::killpg(getpgrp(), None)));
-            labkit::pause("done");
         }
         // Parent and child both stop at the same pause; each notes when it goes on.
         "pair" => {
@@ -71,6 +60,78 @@ fn main() {
             for _ in 0..3072 {
                 let _ = out.write_all(&line);
                 let _ = out.write_all(b"\n");
+            }
+        }
+        // Every route to signal what is outside the scenario, against the targets given as
+        // `name=pid/pgid` (the runner's numbers): `hostile SIG TARGET...`.
+        "hostile" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let sig: i32 = args.first().and_then(|s| s.parse().ok()).unwrap_or(libc::SIGWINCH);
+            let targets: Vec<hostile::Target> =
+                args.iter().skip(1).filter_map(|a| hostile::parse(a)).collect();
+            hostile::attack(&targets, sig, true);
+            labkit::pause("attacked");
+        }
+        // Leaves a grandchild that ignores SIGTERM in a session of its own, then tries to
+        // kill its own sandbox by every route (with SIGKILL): `kill-sandbox`.
+        "kill-sandbox" => {
+            // SAFETY: one thread.
+            let ForkResult::Parent { child } = unsafe { fork() }.expect("fork") else {
+                labkit::role("escapee");
+                // SAFETY: ignoring SIGTERM in this process only.
+                unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
+                setsid().expect("setsid");
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            };
+            // Attack once the escapee has left our session.
+            while nix::unistd::getsid(Some(child)).ok() != Some(child) {
+                std::thread::yield_now();
+            }
+            let sandbox = getppid().as_raw();
+            let group = nix::unistd::getpgid(Some(getppid())).map(|g| g.as_raw()).unwrap_or(sandbox);
+            hostile::attack(
+                &[hostile::Target { name: "sandbox".into(), pid: sandbox, pgid: group }],
+                libc::SIGKILL,
+                false,
+            );
+            labkit::pause("attacked");
+        }
+        // Forks until the kernel says no (every process forks, each child too), then sleeps;
+        // the first to be refused notes it.
+        "forkbomb" => loop {
+            // SAFETY: a fork bomb, single-threaded.
+            match unsafe { libc::fork() } {
+                0 | 1.. => continue,
+                _ => {
+                    let e = nix::errno::Errno::last();
+                    labkit::note("fork-refused", &format!("{e:?}"));
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                    }
+                }
+            }
+        },
+        // A process outside every scenario that reports each signal it gets on stdout (one
+        // byte, the signal number) and lives on: `sentinel`.
+        "sentinel" => {
+            extern "C" fn got(sig: i32) {
+                let b = [sig as u8];
+                // SAFETY: write(2) is async-signal-safe.
+                unsafe { libc::write(1, b.as_ptr().cast(), 1) };
+            }
+            for sig in 1..32 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    // SAFETY: installing an async-signal-safe handler.
+                    unsafe { libc::signal(sig, got as *const () as libc::sighandler_t) };
+                }
+            }
+            let _ = std::io::stdout().write_all(b"R");
+            let _ = std::io::stdout().flush();
+            loop {
+                // SAFETY: pause(2) sleeps until a signal.
+                unsafe { libc::pause() };
             }
         }
         // Dies by the signal named.

@@ -18,6 +18,7 @@
 //! Read in this order: [`scenario`] (what a spec can do), [`tree`] (what it sees),
 //! [`trace`] (what the lab reports), [`safety`] (what it may signal).
 
+pub mod layers;
 pub mod safety;
 pub mod scenario;
 pub mod trace;
@@ -42,5 +43,5 @@ pub mod prelude {
 /// puts it under clippy and the compiler's warnings like the rest of the harness.
 #[cfg(test)]
 #[allow(dead_code)]
-#[path = "../sandbox.rs"]
+#[path = "../sandbox/main.rs"]
 mod sandbox_source;

@@ -80,44 +80,54 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
-/// Decides whether `target` may be signalled. `group_members` is every process in the system
-/// whose pgid is the target group (ignored for a single pid).
+/// Decides whether `target` may be signalled. Ids in `target` and the tree are the scenario's
+/// (its PID namespace's, when it has one); `group_members` is every process in the system whose
+/// group is the target group, by the pids the runner sees (ignored for a single pid).
 pub fn vet(target: Target, runner: Runner, tree: &Tree, group_members: &[i32]) -> Result<(), Refusal> {
     match target {
         Target::Pid(p) | Target::Group(p) if p <= 1 => Err(Refusal::Reserved(target)),
         Target::Pid(p) => {
-            if p == runner.pid {
-                return Err(Refusal::Runner(target));
-            }
             if p == tree.root {
                 return Err(Refusal::Sandbox(target));
             }
             let Some(proc) = tree.get(p) else {
                 return Err(Refusal::Outside(target));
             };
-            if proc.pgid == runner.pgid || proc.sid == runner.sid {
+            if proc.host_pid == runner.pid || proc.host_pgid == runner.pgid || proc.host_sid == runner.sid {
                 return Err(Refusal::Runner(target));
             }
             Ok(())
         }
         Target::Group(g) => {
-            if g == runner.pgid || g == runner.pid || g == runner.sid {
-                return Err(Refusal::Runner(target));
-            }
             if g == tree.root {
                 return Err(Refusal::Sandbox(target));
+            }
+            let Some(host_g) = host_group(tree, g) else {
+                if g == runner.pgid || g == runner.pid || g == runner.sid {
+                    return Err(Refusal::Runner(target));
+                }
+                return Err(Refusal::Group(g, "it has no member".into()));
+            };
+            if host_g == runner.pgid || host_g == runner.pid || host_g == runner.sid {
+                return Err(Refusal::Runner(target));
             }
             if group_members.is_empty() {
                 return Err(Refusal::Group(g, "it has no member".into()));
             }
             for &m in group_members {
-                if m == tree.root || m == runner.pid {
+                if m == runner.pid {
                     return Err(Refusal::Group(g, format!("member {m} belongs to the harness")));
                 }
-                match tree.get(m) {
-                    Some(p) if p.sid != runner.sid => {}
+                match tree.by_host(m) {
+                    Some(p) if p.pid == tree.root => {
+                        return Err(Refusal::Group(g, format!("member {} belongs to the harness", p.pid)));
+                    }
+                    Some(p) if p.host_sid != runner.sid => {}
                     _ => {
-                        return Err(Refusal::Group(g, format!("member {m} is outside the scenario")));
+                        return Err(Refusal::Group(
+                            g,
+                            format!("member {m} (as the runner sees it) is outside the scenario"),
+                        ));
                     }
                 }
             }
@@ -126,7 +136,12 @@ pub fn vet(target: Target, runner: Runner, tree: &Tree, group_members: &[i32]) -
     }
 }
 
-/// Every process in the system whose process group is `pgid`.
+/// The runner's number for the scenario's process group `g`.
+fn host_group(tree: &Tree, g: i32) -> Option<i32> {
+    tree.procs.values().find(|p| p.pgid == g).map(|p| p.host_pgid)
+}
+
+/// Every process in the system whose process group is `pgid` (the runner's numbers).
 pub fn members_of_group(pgid: i32) -> Vec<i32> {
     let mut out = Vec::new();
     if let Ok(iter) = procfs::process::all_processes() {
@@ -146,11 +161,12 @@ pub fn send(target: Target, sig: Signal, runner: Runner, tree: &Tree) -> Result<
     match target {
         Target::Pid(p) => {
             vet(target, runner, tree, &[])?;
-            let pid = rustix::process::Pid::from_raw(p).ok_or(Refusal::Reserved(target))?;
+            let then = tree.get(p).ok_or(Refusal::Outside(target))?;
+            let pid = rustix::process::Pid::from_raw(then.host_pid).ok_or(Refusal::Reserved(target))?;
             let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
                 .map_err(|_| Refusal::Outside(target))?;
             // The pidfd now pins the process. Make sure it is still the one we vetted.
-            let same = matches!((read_proc(p), tree.get(p)), (Some(now), Some(then)) if now.starttime == then.starttime);
+            let same = read_proc(then.host_pid).is_some_and(|now| now.starttime == then.starttime);
             if !same {
                 return Err(Refusal::Outside(target));
             }
@@ -159,9 +175,10 @@ pub fn send(target: Target, sig: Signal, runner: Runner, tree: &Tree) -> Result<
             rustix::process::pidfd_send_signal(&fd, rsig).map_err(|e| Refusal::Os(target, e.to_string()))
         }
         Target::Group(g) => {
-            let members = members_of_group(g);
+            let host_g = host_group(tree, g).ok_or_else(|| Refusal::Group(g, "it has no member".into()))?;
+            let members = members_of_group(host_g);
             vet(target, runner, tree, &members)?;
-            nix::sys::signal::killpg(nix::unistd::Pid::from_raw(g), sig)
+            nix::sys::signal::killpg(nix::unistd::Pid::from_raw(host_g), sig)
                 .map_err(|e| Refusal::Os(target, e.to_string()))
         }
     }
@@ -196,7 +213,8 @@ mod tests {
 
     #[test]
     fn refuses_the_runner_its_group_and_its_session() {
-        assert!(matches!(vet(Target::Pid(100), RUNNER, &tree(), &[]), Err(Refusal::Runner(_))));
+        // The runner is not in the scenario's tree at all.
+        assert!(matches!(vet(Target::Pid(100), RUNNER, &tree(), &[]), Err(Refusal::Outside(_))));
         assert!(matches!(vet(Target::Group(90), RUNNER, &tree(), &[203]), Err(Refusal::Runner(_))));
         assert!(matches!(vet(Target::Group(80), RUNNER, &tree(), &[203]), Err(Refusal::Runner(_))));
         // A process in the tree that shares the runner's group is not fair game either.
@@ -220,6 +238,28 @@ mod tests {
         assert_eq!(vet(Target::Pid(201), RUNNER, &tree(), &[]), Ok(()));
         assert_eq!(vet(Target::Pid(202), RUNNER, &tree(), &[]), Ok(()));
         assert_eq!(vet(Target::Group(201), RUNNER, &tree(), &[201, 202]), Ok(()));
+    }
+
+    #[test]
+    fn in_a_pid_namespace_the_scenarios_numbers_are_vetted_by_the_runners() {
+        // The sandbox is pid 1 of the scenario's namespace (host 5001); the lab is 2 (5002),
+        // its child 3 (5003). The runner's own pid happens to be 2 in its namespace.
+        let runner = Runner { pid: 2, pgid: 2, sid: 2 };
+        let mut t = Tree { root: 1, ..Default::default() };
+        let mut p = |pid, ppid, pgid, host| {
+            let mut x = crate::tree::fake_proc(pid, ppid, pgid, 1, 'S');
+            x.host_pid = host;
+            x.host_pgid = if pgid == 1 { 5001 } else { 5002 };
+            x.host_sid = 5001;
+            t.procs.insert(pid, x);
+        };
+        p(1, 0, 1, 5001);
+        p(2, 1, 2, 5002);
+        p(3, 2, 2, 5003);
+        assert_eq!(vet(Target::Pid(2), runner, &t, &[]), Ok(()), "lab pid 2 is not the runner's pid 2");
+        assert_eq!(vet(Target::Group(2), runner, &t, &[5002, 5003]), Ok(()));
+        assert!(matches!(vet(Target::Pid(1), runner, &t, &[]), Err(Refusal::Reserved(_))));
+        assert!(matches!(vet(Target::Group(2), runner, &t, &[5002, 5003, 77]), Err(Refusal::Group(..))));
     }
 
     #[test]

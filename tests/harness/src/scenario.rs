@@ -2,7 +2,7 @@
 
 use crate::safety::Runner;
 use crate::trace::{Event, Kind};
-use crate::tree::{Tree, read_proc};
+use crate::tree::{Proc, Tree, read_proc, read_proc_in};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fs::File;
@@ -55,6 +55,8 @@ impl Lab {
 #[derive(Default)]
 struct Log {
     events: Vec<Event>,
+    /// The sandbox reported that no process of the scenario is left (nothing can change now).
+    ended: bool,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
     /// stdout reached EOF: every process that could write to it has closed it.
@@ -90,7 +92,15 @@ pub struct Scenario {
     lab: Lab,
     args: Vec<String>,
     sandbox: Child,
+    /// The sandbox, in the scenario's numbering (1 when it has a PID namespace of its own).
     root: i32,
+    /// The sandbox as the runner sees it, and the depth of the scenario's PID namespace.
+    host_root: i32,
+    level: Option<usize>,
+    /// Scenario pid -> runner pid, learnt from snapshots.
+    hosts: RefCell<HashMap<i32, i32>>,
+    /// What the sandbox said when it was ready: layers and limits.
+    layers: String,
     runner: Runner,
     control: Option<File>,
     /// Where each `labkit::pause` makes its FIFO (named after its pid) and waits on it.
@@ -103,6 +113,7 @@ pub struct Scenario {
     started: Instant,
     deadline: Duration,
     steps: RefCell<Vec<String>>,
+    /// Every process of the scenario ever seen: runner pid -> start time.
     seen: RefCell<HashMap<i32, u64>>,
     pauses_taken: RefCell<HashMap<String, usize>>,
     narrate: bool,
@@ -114,11 +125,12 @@ pub struct Scenario {
 fn go_dir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "proclab-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    // proclab-<runner pid>.<its start time>-N: a sandbox that finds one whose owner is dead
+    // removes it (left by a runner killed before it could).
+    let me = std::process::id() as i32;
+    let start = read_proc(me).map(|p| p.starttime).unwrap_or(0);
+    let dir =
+        std::env::temp_dir().join(format!("proclab-{me}.{start}-{}", N.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::DirBuilder::new()
         .mode(0o700)
@@ -141,7 +153,10 @@ fn spawn_reader(fd: OwnedFd, shared: Arc<Shared>, which: u8) -> JoinHandle<()> {
                     let Ok(line) = line else { break };
                     let ev =
                         Event::parse(&line).unwrap_or(Event { pid: 0, t_ns: 0, kind: Kind::Other(line) });
-                    shared.lock().events.push(ev);
+                    let mut log = shared.lock();
+                    log.ended |= ev.kind == Kind::Empty;
+                    log.events.push(ev);
+                    drop(log);
                     shared.changed.notify_all();
                 }
             } else {
@@ -178,17 +193,32 @@ impl Scenario {
     /// signal dispositions, empty signal mask, stdin from /dev/null, the lab in its own
     /// process group.
     pub fn start(lab: Lab, args: &[&str]) -> Scenario {
-        Self::launch(lab, args, false)
+        Self::launch(lab, args, false, None)
+    }
+
+    /// Like [`Scenario::start`], with the sandbox's layers chosen here instead of by
+    /// `PROCLAB_LAYERS` (see [`crate::layers`]): the harness's own tests use it to prove each
+    /// layer alone.
+    pub fn start_with_layers(lab: Lab, args: &[&str], layers: crate::layers::Chosen) -> Scenario {
+        Self::launch(lab, args, false, Some(layers))
     }
 
     /// Like [`Scenario::start`], but the sandbox's session gets a pseudo-terminal: the lab's
     /// stdin is the terminal and the lab's group is its foreground group, so
     /// [`Scenario::type_keys`] with `"\x03"` is a real Ctrl-C.
     pub fn start_with_terminal(lab: Lab, args: &[&str]) -> Scenario {
-        Self::launch(lab, args, true)
+        Self::launch(lab, args, true, None)
     }
 
-    fn launch(lab: Lab, args: &[&str], with_pty: bool) -> Scenario {
+    fn launch(lab: Lab, args: &[&str], with_pty: bool, layers: Option<crate::layers::Chosen>) -> Scenario {
+        cleanup::become_subreaper();
+        let layers = match layers {
+            Some(l) => l,
+            None => crate::layers::chosen().unwrap_or_else(|e| panic!("proclab: {e}")),
+        };
+        let ruleset = layers
+            .has("landlock")
+            .then(|| crate::layers::landlock_ruleset().unwrap_or_else(|e| panic!("proclab: {e}")));
         let (ctl_r, ctl_w) = pipe();
         let (out_r, out_w) = pipe();
         let (err_r, err_w) = pipe();
@@ -201,31 +231,44 @@ impl Scenario {
         if with_pty {
             cmd.arg("--pty");
         }
+        if !layers.0.is_empty() {
+            cmd.arg("--layers").arg(layers.to_string());
+        }
         cmd.arg("--").arg(lab.bin).args(args);
         cmd.stdin(Stdio::from(ctl_r)).stdout(Stdio::from(out_w)).stderr(Stdio::from(err_w));
-        let tr = tr_w.as_raw_fd();
-        let slave = pty.as_ref().map(|p| p.slave.as_raw_fd()).unwrap_or(-1);
+        // The sandbox's fds: 3 trace, 5 terminal, 6 Landlock ruleset.
+        let fds = [
+            (tr_w.as_raw_fd(), 3),
+            (pty.as_ref().map(|p| p.slave.as_raw_fd()).unwrap_or(-1), 5),
+            (ruleset.as_ref().map(|r| r.as_raw_fd()).unwrap_or(-1), 6),
+        ];
         // SAFETY: only async-signal-safe calls (fcntl, dup2, close) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
                 // Copy above fd 10 first so no dup2 below clobbers a source still needed.
-                let t = libc::fcntl(tr, libc::F_DUPFD, 10);
-                let s = if slave >= 0 { libc::fcntl(slave, libc::F_DUPFD, 10) } else { -1 };
-                if t < 0 || (slave >= 0 && s < 0) {
-                    return Err(std::io::Error::last_os_error());
+                let mut high = [-1; 3];
+                for (i, &(from, _)) in fds.iter().enumerate() {
+                    if from >= 0 {
+                        high[i] = libc::fcntl(from, libc::F_DUPFD, 10);
+                        if high[i] < 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                    }
                 }
-                if libc::dup2(t, 3) < 0 || (s >= 0 && libc::dup2(s, 5) < 0) {
-                    return Err(std::io::Error::last_os_error());
-                }
-                libc::close(t);
-                if s >= 0 {
-                    libc::close(s);
+                for (i, &(_, to)) in fds.iter().enumerate() {
+                    if high[i] >= 0 {
+                        if libc::dup2(high[i], to) < 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        libc::close(high[i]);
+                    }
                 }
                 Ok(())
             });
         }
-        let sandbox = cmd.spawn().expect("proclab: cannot start the sandbox");
+        let sandbox = cleanup::spawn_registered(&mut cmd).expect("proclab: cannot start the sandbox");
         drop(tr_w);
+        drop(ruleset);
         drop(cmd); // closes our copies of the child's ends (ctl_r, out_w, err_w)
         let terminal = pty.map(|p| {
             drop(p.slave);
@@ -239,11 +282,15 @@ impl Scenario {
             spawn_reader(tr_r, shared.clone(), b't'),
         ];
         let root = sandbox.id() as i32;
-        let sc = Scenario {
+        let mut sc = Scenario {
             lab,
             args: args.iter().map(|s| s.to_string()).collect(),
             sandbox,
             root,
+            host_root: root,
+            level: None,
+            hosts: RefCell::new(HashMap::new()),
+            layers: String::new(),
             runner: Runner::current(),
             control: Some(File::from(ctl_w)),
             go_dir,
@@ -260,25 +307,84 @@ impl Scenario {
             narrated_stdout: Cell::new(0),
             done: false,
         };
+        sc.until_ready(layers.has("pidns"));
         if sc.narrate {
             // libtest names each test's thread after the test.
             if let Some(test) = std::thread::current().name().filter(|n| *n != "main") {
                 println!("\n━━ {} ━━", test.replace('_', " ").replace("::", ": "));
             }
             println!(
-                "$ {} {}   (in a sandbox: new session, child subreaper {root})",
+                "$ {} {}   (in a sandbox: new session, child subreaper {})",
                 lab.package,
-                sc.args.join(" ")
+                sc.args.join(" "),
+                sc.root
             );
         }
         sc
     }
 
+    /// Waits for the sandbox to say where it is and that it is ready (or why it cannot be).
+    fn until_ready(&mut self, pidns: bool) {
+        let (host_root, ready) = self
+            .wait_log("the sandbox sets the scenario up", |log| {
+                if let Some(e) = log.events.iter().find_map(|e| match &e.kind {
+                    Kind::SandboxError(m) => Some(m.clone()),
+                    _ => None,
+                }) {
+                    return Some(Err(e));
+                }
+                let root = log.events.iter().find_map(|e| match e.kind {
+                    Kind::Root(p) => Some(p),
+                    _ => None,
+                })?;
+                let ready = log.events.iter().find_map(|e| match &e.kind {
+                    Kind::Ready(l) => Some(l.clone()),
+                    _ => None,
+                })?;
+                Some(Ok((root, ready)))
+            })
+            .unwrap_or_else(|e| panic!("proclab: the sandbox could not set the scenario up: {e}"));
+        self.host_root = host_root;
+        self.layers = ready;
+        if pidns {
+            let nspid = procfs::process::Process::new(host_root)
+                .and_then(|p| p.status())
+                .ok()
+                .and_then(|s| s.nspid)
+                .unwrap_or_default();
+            if nspid.len() < 2 {
+                panic!(
+                    "proclab: the sandbox {host_root} is not in a PID namespace of its own (NSpid {nspid:?})"
+                );
+            }
+            self.level = Some(nspid.len() - 1);
+            self.root = nspid[nspid.len() - 1];
+        } else {
+            self.root = host_root;
+        }
+    }
+
     // ----- facts -------------------------------------------------------------------------
 
-    /// The sandbox's pid: the subreaper that adopts the scenario's orphans.
+    /// The sandbox's pid: the subreaper that adopts the scenario's orphans (1 when the scenario
+    /// has a PID namespace of its own: then the sandbox is its init, too).
     pub fn sandbox_pid(&self) -> i32 {
         self.root
+    }
+
+    /// What the sandbox said when it was ready: its layers and limits.
+    pub fn layers(&self) -> &str {
+        &self.layers
+    }
+
+    /// The directory of the pauses' FIFOs (removed when the scenario ends).
+    pub fn pause_dir(&self) -> &std::path::Path {
+        &self.go_dir
+    }
+
+    /// Whether the scenario has a PID namespace of its own (its pids are not the runner's).
+    pub fn in_pid_namespace(&self) -> bool {
+        self.level.is_some()
     }
 
     /// The lab being judged.
@@ -298,7 +404,7 @@ impl Scenario {
 
     /// The process tree now, roles attached.
     pub fn snapshot(&self) -> Tree {
-        let mut t = Tree::snapshot(self.root);
+        let mut t = Tree::snapshot_in(self.host_root, self.level);
         {
             let log = self.shared.lock();
             for e in &log.events {
@@ -308,10 +414,29 @@ impl Scenario {
             }
         }
         let mut seen = self.seen.borrow_mut();
+        let mut hosts = self.hosts.borrow_mut();
         for p in t.lab_procs() {
-            seen.entry(p.pid).or_insert(p.starttime);
+            seen.entry(p.host_pid).or_insert(p.starttime);
+            hosts.insert(p.pid, p.host_pid);
         }
         t
+    }
+
+    /// The runner's pid for scenario pid `pid` (the same number without a PID namespace).
+    pub fn host_pid(&self, pid: i32) -> Option<i32> {
+        if self.level.is_none() {
+            return Some(pid);
+        }
+        if let Some(&h) = self.hosts.borrow().get(&pid) {
+            return Some(h);
+        }
+        self.snapshot().get(pid).map(|p| p.host_pid)
+    }
+
+    /// Reads one process of the scenario now (ids in the scenario's numbering).
+    pub fn proc(&self, pid: i32) -> Option<Proc> {
+        let host = self.host_pid(pid)?;
+        read_proc_in(host, self.level).filter(|p| p.pid == pid)
     }
 
     /// Everything traced so far.
@@ -330,8 +455,8 @@ impl Scenario {
     }
 
     fn remember(&self, pid: i32) {
-        if let Some(p) = read_proc(pid) {
-            self.seen.borrow_mut().entry(pid).or_insert(p.starttime);
+        if let Some(p) = self.proc(pid) {
+            self.seen.borrow_mut().entry(p.host_pid).or_insert(p.starttime);
         }
     }
 }
@@ -340,7 +465,7 @@ fn indent(text: &str, pad: &str) -> String {
     text.lines().map(|l| format!("{pad}{l}\n")).collect()
 }
 mod act;
-mod cleanup;
+pub mod cleanup;
 mod report;
 mod terminal;
 mod wait;

@@ -39,6 +39,14 @@ pub enum Kind {
     Exited(i32, Exit),
     /// The sandbox has no child left: the whole scenario has ended.
     Empty,
+    /// The sandbox's pid as the runner sees it (in a PID namespace the sandbox is pid 1 inside).
+    Root(i32),
+    /// The sandbox is ready: its layers and limits, e.g. "landlock,pidns,seccomp; nproc 1024 …".
+    Ready(String),
+    /// The sandbox refused a signal the lab tried to send outside its scenario (seccomp layer).
+    Refused(String),
+    /// The sandbox could not set the scenario up.
+    SandboxError(String),
     /// Anything else (kept for the failure report).
     Other(String),
 }
@@ -80,6 +88,10 @@ impl Event {
                 Kind::Exited(pid, exit)
             }
             "empty" => Kind::Empty,
+            "root" => Kind::Root(rest.parse().ok()?),
+            "ready" => Kind::Ready(rest.to_string()),
+            "refused" => Kind::Refused(rest.to_string()),
+            "sandbox-error" => Kind::SandboxError(rest.to_string()),
             _ => Kind::Other(format!("{kind_word} {rest}")),
         };
         Some(Event { pid, t_ns, kind })
@@ -95,6 +107,10 @@ impl fmt::Display for Event {
             Kind::Spawn(p) => write!(f, "sandbox started the lab as {p}"),
             Kind::Exited(p, e) => write!(f, "sandbox reaped {p}: {e}"),
             Kind::Empty => write!(f, "sandbox: no process left"),
+            Kind::Root(p) => write!(f, "sandbox is {p} (as the runner sees it)"),
+            Kind::Ready(l) => write!(f, "sandbox ready: {l}"),
+            Kind::Refused(r) => write!(f, "sandbox REFUSED a signal: {r}"),
+            Kind::SandboxError(e) => write!(f, "sandbox error: {e}"),
             Kind::Other(s) => write!(f, "{} {s}", self.pid),
         }
     }
@@ -117,6 +133,10 @@ mod tests {
         assert_eq!(k("7 1 exit 8 signal 9"), Kind::Exited(8, Exit::Signal(9, false)));
         assert_eq!(k("7 1 exit 8 signal 6 core"), Kind::Exited(8, Exit::Signal(6, true)));
         assert_eq!(k("7 1 empty"), Kind::Empty);
+        assert_eq!(k("7 1 root 4242"), Kind::Root(4242));
+        assert_eq!(k("1 1 ready pidns; nproc 1024"), Kind::Ready("pidns; nproc 1024".into()));
+        assert_eq!(k("1 1 refused 5 kill(-1): x"), Kind::Refused("5 kill(-1): x".into()));
+        assert_eq!(k("1 1 sandbox-error mount: EPERM"), Kind::SandboxError("mount: EPERM".into()));
         assert!(Event::parse("garbage").is_none());
         assert!(Event::parse("7 1 exit x code 1").is_none());
     }

@@ -29,7 +29,9 @@ pub fn bit(sig: nix::sys::signal::Signal) -> u64 {
     1u64 << (sig as i32 - 1)
 }
 
-/// One process as /proc shows it.
+/// One process as /proc shows it. `pid`, `ppid`, `pgid` and `sid` are the numbers the lab itself
+/// sees (in the scenario's PID namespace, when it has one: the same numbers its `getpid()` and
+/// its notes give); `host_*` are the same ids as the test runner sees them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proc {
     pub pid: i32,
@@ -39,6 +41,9 @@ pub struct Proc {
     /// The foreground process group of its controlling terminal (`tpgid` in /proc/PID/stat),
     /// -1 without one: the group a Ctrl-C on that terminal signals.
     pub tpgid: i32,
+    pub host_pid: i32,
+    pub host_pgid: i32,
+    pub host_sid: i32,
     /// R running, S sleeping, D disk, T stopped, Z zombie, X dead …
     pub state: char,
     /// Signals with a handler installed (SigCgt), ignored (SigIgn), blocked (SigBlk).
@@ -95,15 +100,48 @@ pub enum Life {
     Gone,
 }
 
-/// Reads one process; `None` if it does not exist (any more).
+/// Reads one process by the pid the test runner sees; `None` if it does not exist (any more).
+/// Its ids are the runner's too.
 pub fn read_proc(pid: i32) -> Option<Proc> {
-    let p = procfs::process::Process::new(pid).ok()?;
+    read_proc_in(pid, None)
+}
+
+/// Reads process `host_pid` and gives its ids as seen at PID-namespace depth `level` (the
+/// scenario's namespace: the index into /proc/PID/status's NSpid), or as the runner sees them
+/// when `level` is `None`. An id from outside that namespace reads 0, as the kernel shows it.
+pub fn read_proc_in(host_pid: i32, level: Option<usize>) -> Option<Proc> {
+    let p = procfs::process::Process::new(host_pid).ok()?;
     let stat = p.stat().ok()?;
-    let (caught, ignored, blocked, pending) = match p.status() {
-        Ok(s) => (s.sigcgt, s.sigign, s.sigblk, s.sigpnd | s.shdpnd),
+    let status = p.status().ok();
+    let (caught, ignored, blocked, pending) = match &status {
+        Some(s) => (s.sigcgt, s.sigign, s.sigblk, s.sigpnd | s.shdpnd),
         // A zombie's status is still readable; a race with the reaper is not an error.
-        Err(_) => (0, stat.sigignore, 0, 0),
+        None => (0, stat.sigignore, 0, 0),
     };
+    let (pid, ppid, pgid, sid, tpgid) = match level {
+        None => (host_pid, stat.ppid, stat.pgrp, stat.session, stat.tpgid),
+        Some(l) => {
+            let s = status.as_ref()?;
+            let at = |v: &Option<Vec<i32>>| v.as_ref().and_then(|v| v.get(l).copied()).unwrap_or(0);
+            // A pid of another process, as the scenario sees it (0 if it has none there).
+            let inner = |host: i32| {
+                procfs::process::Process::new(host)
+                    .ok()
+                    .and_then(|pp| pp.status().ok())
+                    .map(|ps| at(&ps.nspid))
+                    .unwrap_or(0)
+            };
+            let tpgid = if stat.tpgid > 0 {
+                if stat.tpgid == stat.pgrp { at(&s.nspgid) } else { inner(stat.tpgid) }
+            } else {
+                stat.tpgid
+            };
+            (at(&s.nspid), inner(stat.ppid), at(&s.nspgid), at(&s.nssid), tpgid)
+        }
+    };
+    if pid == 0 {
+        return None; // not in the scenario's namespace
+    }
     let wchan = match stat.state {
         'S' | 'D' => p.wchan().ok().filter(|w| w != "0").unwrap_or_default(),
         _ => String::new(),
@@ -111,10 +149,13 @@ pub fn read_proc(pid: i32) -> Option<Proc> {
     let ticks = procfs::ticks_per_second().max(1) as i64;
     Some(Proc {
         pid,
-        ppid: stat.ppid,
-        pgid: stat.pgrp,
-        sid: stat.session,
-        tpgid: stat.tpgid,
+        ppid,
+        pgid,
+        sid,
+        tpgid,
+        host_pid,
+        host_pgid: stat.pgrp,
+        host_sid: stat.session,
         state: stat.state,
         caught,
         ignored,
@@ -132,6 +173,7 @@ pub fn read_proc(pid: i32) -> Option<Proc> {
 /// still in its session that has left the subtree.
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
+    /// The sandbox, in the tree's numbering (1 when the scenario has its own PID namespace).
     pub root: i32,
     pub procs: BTreeMap<i32, Proc>,
     /// Role names by pid, as the lab announced them.
@@ -139,8 +181,14 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Reads the tree below `root` from /proc now.
+    /// Reads the tree below `root` from /proc now, in the runner's numbering.
     pub fn snapshot(root: i32) -> Tree {
+        Self::snapshot_in(root, None)
+    }
+
+    /// Reads the tree below the sandbox `host_root` (a pid the runner sees) from /proc now,
+    /// numbered as seen at PID-namespace depth `level` (see [`read_proc_in`]).
+    pub fn snapshot_in(host_root: i32, level: Option<usize>) -> Tree {
         let mut all: HashMap<i32, (i32, i32)> = HashMap::new(); // pid -> (ppid, sid)
         if let Ok(iter) = procfs::process::all_processes() {
             for p in iter.flatten() {
@@ -153,7 +201,7 @@ impl Tree {
         let member = |pid: i32| -> bool {
             let mut cur = pid;
             for _ in 0..4096 {
-                if cur == root {
+                if cur == host_root {
                     return true;
                 }
                 match all.get(&cur) {
@@ -164,14 +212,23 @@ impl Tree {
             false
         };
         let mut procs = BTreeMap::new();
+        let mut root = host_root;
         for (&pid, &(_, sid)) in &all {
-            if sid == root || member(pid) {
-                if let Some(p) = read_proc(pid) {
-                    procs.insert(pid, p);
+            if sid == host_root || member(pid) {
+                if let Some(p) = read_proc_in(pid, level) {
+                    if pid == host_root {
+                        root = p.pid;
+                    }
+                    procs.insert(p.pid, p);
                 }
             }
         }
         Tree { root, procs, roles: HashMap::new() }
+    }
+
+    /// The process the runner knows as `host_pid`.
+    pub fn by_host(&self, host_pid: i32) -> Option<&Proc> {
+        self.procs.values().find(|p| p.host_pid == host_pid)
     }
 
     pub fn get(&self, pid: i32) -> Option<&Proc> {
@@ -311,6 +368,9 @@ pub(crate) fn fake_proc(pid: i32, ppid: i32, pgid: i32, sid: i32, state: char) -
         pgid,
         sid,
         tpgid: -1,
+        host_pid: pid,
+        host_pgid: pgid,
+        host_sid: sid,
         state,
         caught: 0,
         ignored: 0,

@@ -2,7 +2,10 @@
 
 use super::Scenario;
 use nix::sys::signal::Signal;
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::process::{Child, Command};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 impl Scenario {
@@ -22,12 +25,18 @@ impl Scenario {
         if let Some(mut c) = self.control.take() {
             let _ = c.write_all(b"kill\n");
         }
-        // The sandbox SIGKILLs everything below it, reaps it and exits.
+        // The sandbox SIGKILLs everything of the scenario, reaps it and exits 0; any other end
+        // means it was killed (from outside: the lab cannot).
         let end = Instant::now() + Duration::from_secs(5);
         let mut forced = false;
+        let mut died_early = None;
         loop {
             match self.sandbox.try_wait() {
-                Ok(Some(_)) | Err(_) => break,
+                Ok(Some(status)) => {
+                    died_early = (!status.success()).then_some(status);
+                    break;
+                }
+                Err(_) => break,
                 Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(1)),
                 Ok(None) => {
                     forced = true;
@@ -37,10 +46,20 @@ impl Scenario {
                 }
             }
         }
-        let left = self.leftovers();
+        unregister(self.sandbox.id() as i32);
+        let mut left = self.leftovers();
         for &pid in &left {
             if pid > 1 && pid != self.runner.pid {
                 let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        // What a dead sandbox left was re-parented to us (the runner is a subreaper): kill and
+        // reap it, and count what was this scenario's.
+        let seen = self.seen.borrow().clone();
+        for (pid, sid, start) in sweep_adopted_ids() {
+            let ours = sid == self.host_root || seen.get(&pid) == Some(&start);
+            if ours && !left.contains(&pid) {
+                left.push(pid);
             }
         }
         // Reader threads end at EOF, once every process holding the pipes is gone.
@@ -54,6 +73,13 @@ impl Scenario {
             }
         }
         let _ = std::fs::remove_dir_all(&self.go_dir);
+        if let Some(status) = died_early {
+            return Err(format!(
+                "proclab: the sandbox of {} died before the scenario ended ({status}); the harness killed \
+                 what it left behind: {left:?}",
+                self.lab.describe()
+            ));
+        }
         if !left.is_empty() || forced {
             return Err(format!(
                 "proclab: the scenario of {} did not end cleanly: sandbox {}, processes left behind {:?} (now killed)",
@@ -65,15 +91,15 @@ impl Scenario {
         Ok(())
     }
 
-    /// Processes of this scenario still in /proc: in the sandbox's session, or seen earlier and
-    /// still the same process (same start time).
+    /// Processes of this scenario still in /proc (runner pids): in the sandbox's session, or
+    /// seen earlier and still the same process (same start time).
     fn leftovers(&self) -> Vec<i32> {
         let mut left = Vec::new();
         let seen = self.seen.borrow();
         if let Ok(iter) = procfs::process::all_processes() {
             for p in iter.flatten() {
                 if let Ok(stat) = p.stat() {
-                    let ours = stat.session == self.root || seen.get(&stat.pid) == Some(&stat.starttime);
+                    let ours = stat.session == self.host_root || seen.get(&stat.pid) == Some(&stat.starttime);
                     if ours && stat.pid != self.runner.pid {
                         left.push(stat.pid);
                     }
@@ -82,6 +108,88 @@ impl Scenario {
         }
         left
     }
+}
+
+/// The runner's own children that are not orphans to sweep: sandboxes (and anything a test
+/// spawned with [`spawn_spared`]), counted, since a pid may be reused while still listed.
+static SPARED: Mutex<BTreeMap<i32, usize>> = Mutex::new(BTreeMap::new());
+
+fn spared() -> std::sync::MutexGuard<'static, BTreeMap<i32, usize>> {
+    SPARED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Makes the test runner a child subreaper, once: if a sandbox is killed (from outside), what
+/// it leaves is re-parented to the runner instead of pid 1, so the harness can find, kill and
+/// reap it.
+pub fn become_subreaper() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    });
+}
+
+/// Spawns `cmd` as a child of the runner that the orphan sweep leaves alone (until it is
+/// reaped). The spawn holds the sweep's lock, so no sweep can mistake it for an orphan.
+pub fn spawn_spared(cmd: &mut Command) -> std::io::Result<Child> {
+    let mut s = spared();
+    let child = cmd.spawn()?;
+    *s.entry(child.id() as i32).or_insert(0) += 1;
+    Ok(child)
+}
+
+pub(super) fn spawn_registered(cmd: &mut Command) -> std::io::Result<Child> {
+    spawn_spared(cmd)
+}
+
+/// Forgets a spared child once it has been reaped.
+pub fn unregister(pid: i32) {
+    let mut s = spared();
+    if let Some(n) = s.get_mut(&pid) {
+        *n -= 1;
+        if *n == 0 {
+            s.remove(&pid);
+        }
+    }
+}
+
+/// Kills and reaps every child of the runner that it did not spawn itself: orphans of a
+/// scenario whose sandbox died, re-parented to the runner. Returns their pids.
+pub fn sweep_adopted() -> Vec<i32> {
+    sweep_adopted_ids().into_iter().map(|(pid, _, _)| pid).collect()
+}
+
+/// [`sweep_adopted`], with each one's session and start time (to tell whose they were).
+fn sweep_adopted_ids() -> Vec<(i32, i32, u64)> {
+    let me = std::process::id() as i32;
+    let found: Vec<(i32, i32, u64)> = {
+        let s = spared();
+        let mut v = Vec::new();
+        if let Ok(iter) = procfs::process::all_processes() {
+            for p in iter.flatten() {
+                if let Ok(stat) = p.stat() {
+                    if stat.ppid == me && !s.contains_key(&stat.pid) {
+                        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(stat.pid), Signal::SIGKILL);
+                        v.push((stat.pid, stat.session, stat.starttime));
+                    }
+                }
+            }
+        }
+        v
+    };
+    let end = Instant::now() + Duration::from_secs(2);
+    for &(pid, _, _) in &found {
+        loop {
+            use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+            match waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) if Instant::now() < end => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                _ => break,
+            }
+        }
+    }
+    found
 }
 
 impl Drop for Scenario {

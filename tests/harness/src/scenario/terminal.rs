@@ -161,9 +161,14 @@ impl Scenario {
     /// [`crate::Proc::tpgid`].
     #[track_caller]
     pub fn foreground_group(&self) -> i32 {
-        match nix::unistd::tcgetpgrp(&self.terminal().master) {
+        let host = match nix::unistd::tcgetpgrp(&self.terminal().master) {
             Ok(pgid) => pgid.as_raw(),
             Err(e) => self.fail(&format!("the terminal reports its foreground group ({e})")),
+        };
+        if !self.in_pid_namespace() {
+            return host;
         }
+        // The kernel answers in the runner's numbering; say it in the scenario's.
+        self.snapshot().procs.values().find(|p| p.host_pgid == host).map(|p| p.pgid).unwrap_or(0)
     }
 }

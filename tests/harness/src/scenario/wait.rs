@@ -2,7 +2,7 @@
 
 use super::{Log, Scenario};
 use crate::trace::{Exit, Kind};
-use crate::tree::{Proc, Tree, read_proc};
+use crate::tree::{Proc, Tree};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,11 @@ impl Scenario {
             if let Some(v) = found(&log) {
                 return v;
             }
+            // Every process has ended and all it wrote has arrived: nothing can change now.
+            if log.ended && log.stdout_closed {
+                drop(log);
+                self.fail(&self.no_longer(expected));
+            }
             let now = Instant::now();
             if now >= end {
                 drop(log);
@@ -23,6 +28,19 @@ impl Scenario {
             }
             log = self.shared.changed.wait_timeout(log, end - now).unwrap_or_else(|e| e.into_inner()).0;
         }
+    }
+
+    /// Whether the sandbox has reported that no process of the scenario is left.
+    pub fn ended(&self) -> bool {
+        self.shared.lock().ended
+    }
+
+    /// The failure text for a wait that can no longer succeed.
+    fn no_longer(&self, expected: &str) -> String {
+        format!(
+            "{expected} — but every process of the scenario had ended by +{} ms, so it can no longer happen",
+            self.started.elapsed().as_millis()
+        )
     }
 
     /// The pid of the first process that announced `role`.
@@ -238,10 +256,14 @@ impl Scenario {
     pub fn until(&self, expected: &str, pred: impl Fn(&Tree) -> bool) -> Tree {
         let end = Instant::now() + self.deadline;
         loop {
+            let ended = self.ended();
             let t = self.snapshot();
             if pred(&t) {
                 self.narrate_ok(expected, &t);
                 return t;
+            }
+            if ended {
+                self.fail_with(&self.no_longer(expected), &t);
             }
             if Instant::now() >= end {
                 self.fail_with(&format!("{expected} (waited {} ms)", self.deadline.as_millis()), &t);
@@ -257,10 +279,14 @@ impl Scenario {
     pub fn until_proc(&self, expected: &str, pid: i32, pred: impl Fn(&Proc) -> bool) -> Proc {
         let end = Instant::now() + self.deadline;
         loop {
-            let now = read_proc(pid);
+            let ended = self.ended();
+            let now = self.proc(pid);
             if let Some(p) = now.as_ref().filter(|p| pred(p)) {
                 self.narrate_ok(expected, &self.snapshot());
                 return p.clone();
+            }
+            if ended {
+                self.fail(&self.no_longer(expected));
             }
             if Instant::now() >= end {
                 let last = match now {

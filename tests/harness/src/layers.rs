@@ -1,0 +1,288 @@
+//! The sandbox's layers: what keeps a lab's signals inside its own scenario, which of them this
+//! machine has, and which a run uses.
+//!
+//! - **landlock** — the lab runs in a Landlock domain scoped for signals (ABI ≥ 6, Linux ≥
+//!   6.12): the kernel refuses any signal to a process outside the domain, whatever the system
+//!   call or ABI (kill, tgkill, pidfds, 32-bit `int 0x80`, F_SETOWN/SIGIO).
+//! - **pidns** — the scenario has a PID namespace of its own (with a user namespace, so no
+//!   privilege is needed) whose pid 1 is the sandbox: the lab cannot name a process outside,
+//!   cannot signal its init, and when init dies the kernel kills everything inside.
+//! - **seccomp** — a filter hands every signal-sending system call to the sandbox, which lets it
+//!   go on only for processes of the scenario; calls of any other ABI fail with ENOSYS.
+//!
+//! Every layer on its own keeps every route closed (the adversarial suite,
+//! `tests/harness/tests/hostile.rs`, proves it layer by layer). A run uses every layer this
+//! machine has, or the ones named in `PROCLAB_LAYERS` (`landlock,pidns,seccomp`, `all`, or
+//! `none` — no protection at all, for measurements only).
+
+use std::fmt;
+use std::os::fd::OwnedFd;
+use std::sync::OnceLock;
+
+pub const ALL: [&str; 3] = ["landlock", "pidns", "seccomp"];
+
+/// One layer: available here (with a detail such as the ABI), or not (and why).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layer {
+    pub name: &'static str,
+    pub available: Result<String, String>,
+}
+
+/// What the kernel and this user allow, asked once per process.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub layers: Vec<Layer>,
+    /// The bound on a scenario's processes (what stops a fork bomb), or why there is none.
+    pub bound: Result<String, String>,
+}
+
+impl Probe {
+    pub fn get(&self, name: &str) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.name == name)
+    }
+    pub fn available(&self) -> Vec<&'static str> {
+        self.layers.iter().filter(|l| l.available.is_ok()).map(|l| l.name).collect()
+    }
+}
+
+/// Runs `proclab-sandbox --probe` (namespaces, seccomp) and makes a Landlock ruleset with the
+/// landlock crate, once per process.
+pub fn probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let out = std::process::Command::new(env!("PROCLAB_SANDBOX"))
+            .arg("--probe")
+            .stdin(std::process::Stdio::null())
+            .output();
+        let text = match out {
+            Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Err(e) => format!("landlock no {e}\npidns no {e}\nseccomp no {e}\nbound no {e}\n"),
+        };
+        let line = |name: &str| -> Result<String, String> {
+            let l = text.lines().find_map(|l| l.strip_prefix(name).map(str::trim));
+            match l {
+                Some(rest) if rest.starts_with("ok") => Ok(rest[2..].trim().to_string()),
+                Some(rest) => Err(rest.trim_start_matches("no").trim().to_string()),
+                None => Err("the sandbox's probe said nothing".into()),
+            }
+        };
+        let mut landlock = line("landlock");
+        if landlock.is_ok() {
+            if let Err(e) = landlock_ruleset() {
+                landlock = Err(e);
+            }
+        }
+        Probe {
+            layers: vec![
+                Layer { name: "landlock", available: landlock },
+                Layer { name: "pidns", available: line("pidns") },
+                Layer { name: "seccomp", available: line("seccomp") },
+            ],
+            bound: line("bound"),
+        }
+    })
+}
+
+/// A Landlock ruleset that scopes signals (hard requirement: an error where the kernel cannot).
+pub fn landlock_ruleset() -> Result<OwnedFd, String> {
+    use landlock::{CompatLevel, Compatible, Ruleset, RulesetAttr, Scope};
+    let created = Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .scope(Scope::Signal)
+        .and_then(|r| r.create())
+        .map_err(|e| format!("landlock: {e}"))?;
+    Option::<OwnedFd>::from(created).ok_or_else(|| "landlock: no ruleset fd".to_string())
+}
+
+/// The layers a run uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chosen(pub Vec<&'static str>);
+
+impl Chosen {
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains(&name)
+    }
+}
+
+impl fmt::Display for Chosen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() { write!(f, "none") } else { write!(f, "{}", self.0.join(",")) }
+    }
+}
+
+/// `PROCLAB_LAYERS` if set, else every available layer. An error says what cannot be had.
+pub fn chosen() -> Result<Chosen, String> {
+    choose(std::env::var("PROCLAB_LAYERS").ok().as_deref(), probe())
+}
+
+/// The choice, from the variable's value and the probe (a pure function, unit-tested).
+pub fn choose(var: Option<&str>, probe: &Probe) -> Result<Chosen, String> {
+    let wanted: Vec<&'static str> = match var.map(str::trim) {
+        None | Some("") | Some("all") => {
+            let have = probe.available();
+            if have.is_empty() {
+                return Err(format!(
+                    "no sandbox layer is available on this machine, so a lab could signal any process of yours. {} \
+                     (`cargo lab doctor` explains; PROCLAB_LAYERS=none runs without protection)",
+                    why_not(probe)
+                ));
+            }
+            if var.map(str::trim) == Some("all") && have.len() < ALL.len() {
+                return Err(format!("PROCLAB_LAYERS=all, but {}", why_not(probe)));
+            }
+            have
+        }
+        Some("none") => vec![],
+        Some(list) => {
+            let mut v = Vec::new();
+            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let Some(&known) = ALL.iter().find(|&&l| l == name) else {
+                    return Err(format!(
+                        "PROCLAB_LAYERS: unknown layer '{name}' (layers: landlock, pidns, seccomp; or all, none)"
+                    ));
+                };
+                if let Some(Layer { available: Err(why), .. }) = probe.get(known) {
+                    return Err(format!("PROCLAB_LAYERS asks for {known}, which this machine lacks: {why}"));
+                }
+                if !v.contains(&known) {
+                    v.push(known);
+                }
+            }
+            v
+        }
+    };
+    Ok(Chosen(wanted))
+}
+
+fn why_not(probe: &Probe) -> String {
+    probe
+        .layers
+        .iter()
+        .filter_map(|l| l.available.as_ref().err().map(|e| format!("{}: {e}", l.name)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One line for `cargo lab list`/`verify`: "sandbox layers: landlock ✓ pidns ✓ seccomp ✓".
+pub fn summary() -> String {
+    let p = probe();
+    let marks: Vec<String> = p
+        .layers
+        .iter()
+        .map(|l| format!("{} {}", l.name, if l.available.is_ok() { "✓" } else { "✗" }))
+        .collect();
+    let used = match chosen() {
+        Ok(c) => format!("using {c}"),
+        Err(e) => format!("cannot run: {e}"),
+    };
+    format!("sandbox layers: {} — {used}", marks.join("  "))
+}
+
+/// What `cargo lab doctor` prints: each layer, whether this machine has it, what it stops.
+pub fn explain() -> String {
+    let p = probe();
+    let what = |name: &str| match name {
+        "landlock" => {
+            "Landlock signal scoping: the kernel refuses every signal from the lab to a process \
+             outside its domain, by any system call or ABI (kill, tkill, tgkill, pidfds, 32-bit \
+             int 0x80, F_SETOWN). Needs Linux >= 6.12 with Landlock enabled (ABI >= 6)."
+        }
+        "pidns" => {
+            "PID namespace: the scenario gets pids of its own; the sandbox is its pid 1, which the \
+             lab cannot signal, and the lab cannot name any process outside. When the sandbox \
+             dies, the kernel kills everything in the namespace. Unprivileged users need user \
+             namespaces (some distributions restrict them: kernel.unprivileged_userns_clone, \
+             kernel.apparmor_restrict_unprivileged_userns)."
+        }
+        _ => {
+            "seccomp: the sandbox checks every signal-sending call of the lab and lets it go on \
+             only for processes of the scenario; other ABIs get ENOSYS; ptrace and cross-process \
+             memory calls get EPERM. Needs Linux >= 5.5. Its one gap: a pid reused, or a pidfd \
+             swapped by another thread of the lab, in the microseconds between check and call."
+        }
+    };
+    let mut s = String::new();
+    for l in &p.layers {
+        let state = match &l.available {
+            Ok(d) => format!("available ({d})"),
+            Err(e) => format!("NOT available: {e}"),
+        };
+        s.push_str(&format!("{:<9} {state}\n{}\n", l.name, wrap(what(l.name), 10, 96)));
+    }
+    s.push_str(&match &p.bound {
+        Ok(b) => format!("{:<9} every scenario: at most {b}; no core files\n", "limits"),
+        Err(e) => format!("{:<9} NO process bound: {e}; no core files\n", "limits"),
+    });
+    s.push_str(&match chosen() {
+        Ok(c) => format!(
+            "\nScenarios run with: {c}{}\n",
+            if std::env::var_os("PROCLAB_LAYERS").is_some() { " (from PROCLAB_LAYERS)" } else { "" }
+        ),
+        Err(e) => format!("\nScenarios cannot run: {e}\n"),
+    });
+    s
+}
+
+/// `text` in lines of at most `width` characters, each indented by `indent` spaces.
+fn wrap(text: &str, indent: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent + line.len() + 1 + word.len() > width {
+            out.push_str(&format!("{}{line}\n", " ".repeat(indent)));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&format!("{}{line}", " ".repeat(indent)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe_with(ok: &[&'static str]) -> Probe {
+        Probe {
+            layers: ALL
+                .iter()
+                .map(|&n| Layer {
+                    name: n,
+                    available: if ok.contains(&n) { Ok("yes".into()) } else { Err("no".into()) },
+                })
+                .collect(),
+            bound: Ok("1024".into()),
+        }
+    }
+
+    #[test]
+    fn by_default_every_available_layer_is_used() {
+        assert_eq!(choose(None, &probe_with(&ALL)).unwrap().0, ALL.to_vec());
+        assert_eq!(choose(None, &probe_with(&["seccomp"])).unwrap().0, vec!["seccomp"]);
+        assert!(choose(None, &probe_with(&[])).unwrap_err().contains("no sandbox layer"));
+    }
+
+    #[test]
+    fn the_variable_picks_layers_and_refuses_what_is_missing() {
+        let p = probe_with(&["landlock", "seccomp"]);
+        assert_eq!(choose(Some("seccomp"), &p).unwrap().0, vec!["seccomp"]);
+        assert_eq!(choose(Some("landlock, seccomp,landlock"), &p).unwrap().0, vec!["landlock", "seccomp"]);
+        assert!(choose(Some("pidns"), &p).unwrap_err().contains("lacks"));
+        assert!(choose(Some("all"), &p).unwrap_err().contains("pidns"));
+        assert!(choose(Some("bogus"), &p).unwrap_err().contains("unknown layer"));
+        assert_eq!(choose(Some("none"), &p).unwrap().0, Vec::<&str>::new());
+    }
+
+    #[test]
+    fn this_machine_can_make_a_signal_scoped_ruleset_when_the_probe_says_so() {
+        let p = probe();
+        if p.get("landlock").is_some_and(|l| l.available.is_ok()) {
+            assert!(landlock_ruleset().is_ok());
+        }
+    }
+}
