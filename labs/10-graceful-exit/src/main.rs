@@ -87,7 +87,8 @@ extern "C" fn terminate_interrupt(_: c_int) {
 /// `signal.signal(SIGTERM, ...)`, in the calling process.
 fn bind_sigterm(abrupt: bool) {
     if abrupt {
-        let action = SigAction::new(SigHandler::Handler(terminate_interrupt), SaFlags::empty(), SigSet::empty());
+        let action =
+            SigAction::new(SigHandler::Handler(terminate_interrupt), SaFlags::empty(), SigSet::empty());
         // SAFETY: the handler does only async-signal-safe things.
         unsafe { sigaction(Signal::SIGTERM, &action) }.expect("sigaction");
     } else {
