@@ -352,12 +352,57 @@ impl Tree {
             Some(false) => ("├─ ", format!("{indent}│  ")),
         };
         let _ = writeln!(out, "{indent}{branch}{}", self.line(p));
+        // Children with no children of their own that read alike (same line but for the pid)
+        // are folded after the first few: 99 zombies make one line, not 99.
         let kids = self.children(pid);
-        for (i, k) in kids.iter().enumerate() {
-            self.draw(*k, &next_indent, Some(i + 1 == kids.len()), out);
+        let shape = |k: i32| -> Option<String> {
+            let c = self.procs.get(&k)?;
+            if !self.children(k).is_empty() {
+                return None;
+            }
+            let line = self.line(c);
+            Some(line[line.find(' ').unwrap_or(0)..].to_string())
+        };
+        let mut i = 0;
+        while i < kids.len() {
+            let here = shape(kids[i]);
+            let mut run = 1;
+            while here.is_some() && i + run < kids.len() && shape(kids[i + run]) == here {
+                run += 1;
+            }
+            if run >= FOLD_AT {
+                for k in &kids[i..i + FOLD_SHOW] {
+                    self.draw(*k, &next_indent, Some(false), out);
+                }
+                let rest = &kids[i + FOLD_SHOW..i + run];
+                let end = i + run == kids.len();
+                let what = match self.procs.get(&rest[0]).map(|c| c.state) {
+                    Some('Z') => "zombies",
+                    _ => "alike",
+                };
+                let _ = writeln!(
+                    out,
+                    "{next_indent}{}… {} more {what} of {} {}: pids {}–{}",
+                    if end { "└─ " } else { "├─ " },
+                    rest.len(),
+                    p.pid,
+                    self.label(p),
+                    rest.first().copied().unwrap_or(0),
+                    rest.last().copied().unwrap_or(0),
+                );
+            } else {
+                for k in &kids[i..i + run] {
+                    self.draw(*k, &next_indent, Some(*k == *kids.last().unwrap_or(k)), out);
+                }
+            }
+            i += run;
         }
     }
 }
+
+/// Children that read alike are folded from this many on, keeping the first FOLD_SHOW.
+const FOLD_AT: usize = 6;
+const FOLD_SHOW: usize = 3;
 
 /// A process as a unit test wants it: sleeping, no signal state, one thread.
 #[cfg(test)]
@@ -419,6 +464,25 @@ mod tests {
         assert_eq!(t.life(13), Life::Alive('S'));
         assert_eq!(t.life(99), Life::Gone);
         assert_eq!(t.zombies(), vec![12]);
+    }
+
+    #[test]
+    fn many_alike_children_fold_into_one_line() {
+        let mut t = Tree { root: 10, ..Default::default() };
+        t.procs.insert(10, proc(10, 1, 10, 'S'));
+        t.procs.insert(11, proc(11, 10, 11, 'S'));
+        t.roles.insert(11, "parent".into());
+        for c in 20..120 {
+            t.procs.insert(c, proc(c, 11, 11, 'Z'));
+        }
+        t.procs.insert(200, proc(200, 11, 11, 'S'));
+        let r = t.render();
+        assert!(r.contains("├─ 20 (x)"), "{r}");
+        assert!(r.contains("├─ 22 (x)"), "{r}");
+        assert!(!r.contains(" 23 (x)"), "{r}");
+        assert!(r.contains("├─ … 97 more zombies of 11 parent: pids 23–119"), "{r}");
+        assert!(r.contains("└─ 200 (x)"), "{r}");
+        assert!(r.lines().count() < 10, "{r}");
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Scenario {
                 let _ = writeln!(
                     r,
                     "lab {name}{}:",
-                    if skip > 0 { format!(" (last {keep} lines)") } else { String::new() }
+                    if skip > 0 { format!(" (the last {keep} of {} lines)", lines.len()) } else { String::new() }
                 );
                 for l in &lines[skip..] {
                     let _ = writeln!(r, "  │ {l}");
