@@ -2,9 +2,37 @@
 
 use std::path::{Path, PathBuf};
 
-/// The workspace this binary was built from.
+/// The kit being worked on, found at run time: `PROCLAB_ROOT`, else the nearest directory at or
+/// above the current one that holds the kit (a `Cargo.toml` and `labs/`), else the kit this binary
+/// was built in. Never only the compile-time path: a kit copied or moved after a build must judge
+/// its own `labs/`, not the old folder's.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| "../..".into())
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        if let Some(r) = std::env::var_os("PROCLAB_ROOT") {
+            return PathBuf::from(r);
+        }
+        let cwd = std::env::current_dir().unwrap_or_default();
+        if let Some(found) = cwd.ancestors().find(|d| is_kit(d)) {
+            return found.to_path_buf();
+        }
+        // Run from elsewhere: the kit whose target/ holds this binary.
+        if let Some(found) = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.ancestors().find(|d| is_kit(d)).map(Path::to_path_buf))
+        {
+            return found;
+        }
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| "../..".into())
+    })
+    .clone()
+}
+
+/// A directory that holds a proclab kit: the workspace manifest and the labs.
+fn is_kit(dir: &Path) -> bool {
+    dir.join("labs").is_dir()
+        && std::fs::read_to_string(dir.join("Cargo.toml"))
+            .is_ok_and(|t| t.contains("[workspace]") && t.contains("labs/*"))
 }
 
 /// One lab: `labs/NN-topic` and `solutions/NN-topic`.

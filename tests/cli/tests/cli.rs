@@ -62,3 +62,18 @@ fn hint_all_shows_the_hints_of_the_sheet() {
         .success()
         .stdout(predicate::str::contains("Hint 1 of").and(predicate::str::contains("waitpid")));
 }
+
+#[test]
+fn the_kit_is_found_where_cargo_lab_runs_not_where_it_was_built() {
+    // A kit elsewhere (a copy, a renamed clone): `list` must read *its* labs.
+    let dir = std::env::temp_dir().join(format!("proclab-cli-kit-{}", std::process::id()));
+    let lab42 = dir.join("labs/42-elsewhere");
+    std::fs::create_dir_all(lab42.join("src")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[workspace]\nmembers = [\"labs/*\"]\n").unwrap();
+    std::fs::write(lab42.join("README.md"), "# Lab 42 — Elsewhere: the copy's own lab\n").unwrap();
+    let out = lab().arg("list").current_dir(dir.join("labs")).env_remove("PROCLAB_ROOT").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(text.contains("Elsewhere: the copy's own lab"), "{text}");
+    assert!(!text.contains("Zombie"), "listed the labs of the kit it was built in:\n{text}");
+}
