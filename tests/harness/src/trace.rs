@@ -98,6 +98,16 @@ impl Event {
     }
 }
 
+/// Now, on the trace's clock (CLOCK_MONOTONIC, in ns): comparable with [`Event::t_ns`], so with
+/// the times of the lab's notes and of the sandbox's reaping ("how long after my kill did the
+/// lab note that it reaped the child?").
+pub fn now_ns() -> i128 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into `ts`.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
@@ -139,6 +149,14 @@ mod tests {
         assert_eq!(k("1 1 sandbox-error mount: EPERM"), Kind::SandboxError("mount: EPERM".into()));
         assert!(Event::parse("garbage").is_none());
         assert!(Event::parse("7 1 exit x code 1").is_none());
+    }
+
+    #[test]
+    fn the_clock_of_the_trace_moves_forward_with_time() {
+        let a = now_ns();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = now_ns();
+        assert!(b - a >= 2_000_000, "{a} then {b}");
     }
 
     #[test]

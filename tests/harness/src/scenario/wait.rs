@@ -204,11 +204,7 @@ impl Scenario {
     }
 
     pub(super) fn ms_since_start(&self, t_ns: i128) -> i128 {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime writes into `ts`.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-        let now = i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec);
-        let started_ns = now - self.started.elapsed().as_nanos() as i128;
+        let started_ns = crate::trace::now_ns() - self.started.elapsed().as_nanos() as i128;
         (t_ns - started_ns) / 1_000_000
     }
 
