@@ -1,7 +1,9 @@
 //! `cargo lab`: the kit's command line. See `cargo lab --help`.
 
 mod book;
+mod grade;
 mod labs;
+mod reset;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +58,28 @@ enum Command {
     /// Run every lab's reference scenario here and print the posts' claims beside what this
     /// machine showed: holds, fails or partly.
     Tour,
+    /// Put a lab's starter back (asks first; a copy of your version is kept).
+    ///
+    /// Example: `cargo lab reset 2`, or `cargo lab reset 2 --yes` without the question.
+    Reset {
+        /// Lab number, e.g. 2.
+        lab: String,
+        /// Don't ask.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Instructors: grade labs/ headless — every lab's spec, points from grading.toml —
+    /// and write a Gradescope results.json, a JUnit XML report and `Score X/Y`. Exits 0 only
+    /// when every test passes (GitHub Classroom's command grader).
+    ///
+    /// Example: `cargo lab grade`, `cargo lab grade 2 4 --out /autograder/results`.
+    Grade {
+        /// Only these labs (default: all).
+        labs: Vec<String>,
+        /// Where to write results.json and junit.xml (default: target/proclab/grade).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Say what keeps each lab inside its sandbox on this machine: which layers the kernel
     /// offers (Landlock, PID namespace, seccomp), which are in use, and what each one stops.
     Doctor,
@@ -72,7 +96,7 @@ fn main() -> ExitCode {
             }
             if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
                 eprintln!(
-                    "cargo lab: which command? list, check N, watch N, hint N, demo N, verify, tour or doctor (try `cargo lab --help`)"
+                    "cargo lab: which command? list, check N, watch N, hint N, demo N, reset N, verify, tour, grade or doctor (try `cargo lab --help`)"
                 );
                 return ExitCode::from(2);
             }
@@ -90,6 +114,8 @@ fn main() -> ExitCode {
         Command::Verify => run::verify(),
         Command::Tour => run::tour(),
         Command::Doctor => run::doctor(),
+        Command::Reset { lab, yes } => labs::find(&lab).and_then(|l| reset::reset(&l, yes)),
+        Command::Grade { labs, out } => grade::grade(&labs, out),
     };
     match result {
         Ok(code) => code,

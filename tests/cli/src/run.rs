@@ -123,6 +123,32 @@ fn spec(pkg: &str, test_args: &[&str]) -> Command {
     c
 }
 
+/// Builds `packages` (their code and their specs) with cargo's own progress and messages on
+/// the terminal, and no time limit: a first build takes minutes, and a timeout is not a
+/// compile error. Err only when cargo says the code does not build.
+fn build(packages: &[String], what: &str) -> Result<(), String> {
+    let first = packages.iter().any(|p| !root().join("target/debug").join(p).exists());
+    if first {
+        eprintln!(
+            "First build of {what}: cargo compiles the kit's dependencies once (about 3 minutes on 2 \
+             cores); after that a build takes seconds."
+        );
+    }
+    let mut c = cargo();
+    c.args(["test", "--no-run"]);
+    for p in packages {
+        c.args(["-p", p]);
+    }
+    // cargo's progress and errors go straight to the terminal; stdout (the test binaries'
+    // names) is of no use here.
+    c.stdout(Stdio::null()).stderr(Stdio::inherit()).stdin(Stdio::null());
+    let mut child = c.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
+    running(&child);
+    let status = child.wait().map_err(|e| format!("cargo: {e}"))?;
+    not_running();
+    if status.success() { Ok(()) } else { Err(format!("{what} does not build (cargo's messages are above)")) }
+}
+
 /// Counts from libtest's summary line: (passed, failed).
 fn tally(text: &str) -> (u32, u32) {
     let mut passed = 0;
@@ -140,7 +166,7 @@ fn tally(text: &str) -> (u32, u32) {
 }
 
 /// The failing tests and, for each, the proclab report (or the raw panic).
-fn failures(text: &str) -> Vec<(String, String)> {
+pub(crate) fn failures(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut cur: Option<(String, String)> = None;
     for line in text.lines() {
@@ -183,13 +209,30 @@ pub fn list() -> Result<ExitCode, String> {
         return Err(format!("no labs found in {}", root().join("labs").display()));
     }
     println!(" #  {:<48} your code", "lab");
-    for lab in labs {
+    let mut done = 0;
+    let mut next = None;
+    for lab in &labs {
         let status = std::fs::read_to_string(state_dir().join(format!("status-{:02}", lab.number)))
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|_| "· not checked yet".into());
+        if status.starts_with('✓') {
+            done += 1;
+        } else if next.is_none() {
+            next = Some(lab);
+        }
         println!("{:02}  {:<48} {status}", lab.number, lab.title);
     }
-    println!("\ncargo lab check N · cargo lab hint N · cargo lab demo N");
+    println!("\n{done} of {} labs done.", labs.len());
+    match next {
+        Some(l) => println!(
+            "Next: lab {:02}, {} — read labs/{}/README.md, then `cargo lab check {}`.",
+            l.number, l.title, l.dir, l.number
+        ),
+        None => println!(
+            "Every lab passes its spec. Compare yours with solutions/ and read the book's discussion questions."
+        ),
+    }
+    println!("cargo lab check N · cargo lab hint N · cargo lab demo N · cargo lab reset N");
     println!("{}", harness::layers::summary());
     Ok(ExitCode::SUCCESS)
 }
@@ -211,11 +254,7 @@ pub fn doctor() -> Result<ExitCode, String> {
 
 pub fn check(lab: &Lab) -> Result<ExitCode, String> {
     eprintln!("Lab {:02} — {}: building your code (labs/{})…", lab.number, lab.title, lab.dir);
-    let mut build = cargo();
-    build.args(["test", "-q", "--no-run", "-p", &lab.starter()]);
-    let b = capture(build, SPEC_LIMIT);
-    if !b.ok {
-        println!("{}", b.text.trim_end());
+    if build(&[lab.starter()], &format!("labs/{}", lab.dir)).is_err() {
         println!("\n✗ labs/{} does not compile yet: fix the errors above (the first one first).", lab.dir);
         save_status(lab, "✗ does not compile");
         return Ok(ExitCode::FAILURE);
@@ -349,13 +388,7 @@ pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
 
 pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
     eprintln!("Lab {:02} — {}: building the reference solution…", lab.number, lab.title);
-    let mut build = cargo();
-    build.args(["test", "-q", "--no-run", "-p", &lab.solution()]);
-    let b = capture(build, SPEC_LIMIT);
-    if !b.ok {
-        println!("{}", b.text);
-        return Err(format!("the reference solution of lab {:02} does not build", lab.number));
-    }
+    build(&[lab.solution()], &format!("the reference solution of lab {:02}", lab.number))?;
     println!("Lab {:02} — {}", lab.number, lab.title);
     println!("The reference solution (solutions/{}) runs in a sandbox. Each step shows the", lab.dir);
     println!("process tree as /proc reports it: pid, role, state (R/S/Z), process group, signals.");
@@ -566,16 +599,7 @@ pub fn tour() -> Result<ExitCode, String> {
         std::env::consts::ARCH
     );
     eprintln!("building the reference solutions…");
-    let mut build = cargo();
-    build.args(["test", "-q", "--no-run"]);
-    for lab in &labs {
-        build.args(["-p", &lab.solution()]);
-    }
-    let b = capture(build, Duration::from_secs(1800));
-    if !b.ok {
-        println!("{}", b.text);
-        return Err("the reference solutions do not build".into());
-    }
+    build(&labs.iter().map(Lab::solution).collect::<Vec<_>>(), "the reference solutions")?;
     let mut sections: Vec<(&Lab, Vec<Seen>)> = Vec::new();
     let mut broken = 0;
     for (i, lab) in labs.iter().enumerate() {
