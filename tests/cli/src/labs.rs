@@ -96,9 +96,13 @@ pub fn all() -> Vec<Lab> {
 /// The lab the user named: "2", "02", "lab02", "02-zombie".
 pub fn find(arg: &str) -> Result<Lab, String> {
     let labs = all();
-    let range = match (labs.first(), labs.last()) {
-        (Some(a), Some(b)) => format!("{:02}–{:02}", a.number, b.number),
-        _ => "none found".into(),
+    let names = if labs.is_empty() {
+        "none found".to_string()
+    } else {
+        labs.iter()
+            .map(|l| format!("{:02} {}", l.number, l.dir.split_once('-').map(|(_, t)| t).unwrap_or(&l.dir)))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let digits: String = arg
         .trim_start_matches("lab")
@@ -106,8 +110,8 @@ pub fn find(arg: &str) -> Result<Lab, String> {
         .chars()
         .take_while(|c| c.is_ascii_digit())
         .collect();
-    let n: u32 = digits.parse().map_err(|_| format!("'{arg}' is not a lab number (labs: {range})"))?;
-    labs.into_iter().find(|l| l.number == n).ok_or_else(|| format!("there is no lab {n} (labs: {range})"))
+    let n: u32 = digits.parse().map_err(|_| format!("'{arg}' is not a lab number (the labs: {names})"))?;
+    labs.into_iter().find(|l| l.number == n).ok_or_else(|| format!("there is no lab {n} (the labs: {names})"))
 }
 
 fn title_of(sheet: &str) -> String {
