@@ -466,6 +466,7 @@ fn indent(text: &str, pad: &str) -> String {
 }
 mod act;
 pub mod cleanup;
+pub mod memory;
 mod report;
 mod terminal;
 mod wait;
