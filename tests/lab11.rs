@@ -15,10 +15,12 @@ const TRIED: &str = "tried to catch SIGKILL and SIGSTOP";
 
 /// The stop routine's grace period in the spec.
 const GRACE_MS: i128 = 200;
-/// How late the routine's SIGKILL may come after the grace period, and how long after the
-/// child's end the routine may notice it. Measured on this 2-core machine: see the lab's book
-/// chapter (the largest lateness seen, both cores busy, was well under this).
-const LATE_MS: i128 = 60;
+/// How late the routine's SIGKILL may come after the grace period, how long after the child's
+/// end the routine may notice it, and how long a SIGKILLed child may take to be reaped.
+/// Scheduling noise, measured on this 2-core machine (the lab's book chapter has the figures):
+/// with both cores busy the SIGKILL came at most 2 ms late, but on a machine shared with other
+/// builds one run in 20 saw the parent stall for 108 ms.
+const LATE_MS: i128 = 150;
 
 fn ms(ns: i128) -> i128 {
     ns / 1_000_000
@@ -68,16 +70,12 @@ fn sigkill_and_sigstop_cannot_be_caught_ignored_or_blocked() {
     sc.signal(me, Signal::SIGSTOP);
     sc.until_proc("the process is stopped (state T)", me, |p| p.state == 'T');
     sc.step("SIGKILL to the stopped process");
-    let sent = std::time::Instant::now();
     sc.signal(me, Signal::SIGKILL);
     sc.expect_eq(sc.exit_of(me), Exit::Signal(9, false), "it dies of SIGKILL, stopped as it was");
-    let took = sent.elapsed().as_millis();
     sc.expect(sc.notes_now("handler").is_empty(), "the handler for SIGKILL/SIGSTOP never ran");
     sc.claim(
         "uncatchable",
-        &format!(
-            "sigaction → EINVAL (handler and SIG_IGN), sigprocmask Ok but SigBlk empty, signal-hook panics; SIGSTOP stopped it, SIGKILL ended it stopped ({took} ms to reaped)"
-        ),
+        "sigaction → EINVAL (handler and SIG_IGN), sigprocmask Ok but SigBlk empty, signal-hook panics; SIGSTOP stopped it, SIGKILL ended it while stopped",
     );
 }
 
@@ -118,7 +116,7 @@ struct Run {
     outcome: String,
     /// ms from the first signal to the SIGKILL, if one was sent.
     kill_after: Option<i128>,
-    /// ms from the first signal to the routine's report.
+    /// ms from the first signal to the routine's report (after its waitpid returned).
     done_after: i128,
     child: i32,
     first_ns: i128,
@@ -237,17 +235,17 @@ fn the_stop_routine_sigkills_a_child_still_alive_after_the_grace_period(
             run.kill_after
         ),
     );
+    let reaped_after_kill = run.done_after - run.kill_after.unwrap_or(0);
     sc.expect(
-        run.done_after <= GRACE_MS + LATE_MS,
+        reaped_after_kill <= LATE_MS,
         &format!(
-            "the routine never waits much past the grace period: it reported after {} ms",
-            run.done_after
+            "SIGKILL ended the child at once: the routine's waitpid returned {reaped_after_kill} ms after the SIGKILL (at most {LATE_MS})"
         ),
     );
     sc.until_empty();
     sc.expect(sc.notes_now("cleanup").is_empty(), "the child ran no cleanup: SIGKILL leaves it no chance");
     let seen = format!(
-        "{kind} child: SIGKILL {} ms after SIG{}, no cleanup",
+        "{kind} child: SIGKILL {} ms after SIG{}, reaped {reaped_after_kill} ms later, no cleanup",
         run.kill_after.unwrap_or(-1),
         first.to_uppercase()
     );
