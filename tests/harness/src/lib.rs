@@ -18,6 +18,7 @@
 //! Read in this order: [`scenario`] (what a spec can do), [`tree`] (what it sees),
 //! [`trace`] (what the lab reports), [`safety`] (what it may signal).
 
+pub mod files;
 pub mod layers;
 pub mod safety;
 pub mod scenario;
@@ -26,6 +27,7 @@ pub mod tree;
 
 mod pause;
 
+pub use files::{Access, OpenFile};
 pub use nix::sys::signal::Signal;
 pub use safety::{Refusal, Target};
 pub use scenario::{Lab, Scenario, default_deadline};
