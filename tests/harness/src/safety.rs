@@ -156,8 +156,9 @@ pub fn members_of_group(pgid: i32) -> Vec<i32> {
     out
 }
 
-/// Vets `target` against a fresh view of the tree, then signals it.
-pub fn send(target: Target, sig: Signal, runner: Runner, tree: &Tree) -> Result<(), Refusal> {
+/// Vets `target` against a fresh view of the tree, then signals it. Returns when the signal
+/// was sent: the trace's clock ([`crate::trace::now_ns`]) read just before the system call.
+pub fn send(target: Target, sig: Signal, runner: Runner, tree: &Tree) -> Result<i128, Refusal> {
     match target {
         Target::Pid(p) => {
             vet(target, runner, tree, &[])?;
@@ -172,13 +173,18 @@ pub fn send(target: Target, sig: Signal, runner: Runner, tree: &Tree) -> Result<
             }
             let rsig = rustix::process::Signal::from_named_raw(sig as i32)
                 .ok_or_else(|| Refusal::Os(target, format!("unknown signal {sig}")))?;
-            rustix::process::pidfd_send_signal(&fd, rsig).map_err(|e| Refusal::Os(target, e.to_string()))
+            let at = crate::trace::now_ns();
+            rustix::process::pidfd_send_signal(&fd, rsig)
+                .map(|()| at)
+                .map_err(|e| Refusal::Os(target, e.to_string()))
         }
         Target::Group(g) => {
             let host_g = host_group(tree, g).ok_or_else(|| Refusal::Group(g, "it has no member".into()))?;
             let members = members_of_group(host_g);
             vet(target, runner, tree, &members)?;
+            let at = crate::trace::now_ns();
             nix::sys::signal::killpg(nix::unistd::Pid::from_raw(host_g), sig)
+                .map(|()| at)
                 .map_err(|e| Refusal::Os(target, e.to_string()))
         }
     }

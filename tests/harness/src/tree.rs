@@ -178,6 +178,9 @@ pub struct Tree {
     pub procs: BTreeMap<i32, Proc>,
     /// Role names by pid, as the lab announced them.
     pub roles: HashMap<i32, String>,
+    /// When the sample began, on the trace's clock ([`crate::trace::now_ns`]): a note stamped
+    /// earlier was written before anything in this tree was read.
+    pub taken_ns: i128,
 }
 
 impl Tree {
@@ -189,6 +192,7 @@ impl Tree {
     /// Reads the tree below the sandbox `host_root` (a pid the runner sees) from /proc now,
     /// numbered as seen at PID-namespace depth `level` (see [`read_proc_in`]).
     pub fn snapshot_in(host_root: i32, level: Option<usize>) -> Tree {
+        let taken_ns = crate::trace::now_ns();
         let mut all: HashMap<i32, (i32, i32)> = HashMap::new(); // pid -> (ppid, sid)
         if let Ok(iter) = procfs::process::all_processes() {
             for p in iter.flatten() {
@@ -223,7 +227,7 @@ impl Tree {
                 }
             }
         }
-        Tree { root, procs, roles: HashMap::new() }
+        Tree { root, procs, roles: HashMap::new(), taken_ns }
     }
 
     /// The process the runner knows as `host_pid`.
@@ -509,5 +513,13 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         assert_eq!(t.ppid(kid), Some(me), "{}", t.render());
+    }
+
+    #[test]
+    fn a_snapshot_knows_when_it_began() {
+        let before = crate::trace::now_ns();
+        let t = Tree::snapshot(std::process::id() as i32);
+        let after = crate::trace::now_ns();
+        assert!(before <= t.taken_ns && t.taken_ns <= after, "{before} {} {after}", t.taken_ns);
     }
 }

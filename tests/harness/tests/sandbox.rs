@@ -73,6 +73,23 @@ fn the_spec_cannot_signal_what_the_scenario_did_not_create() {
 }
 
 #[test]
+fn signal_at_says_when_the_signal_was_sent() {
+    let sc = Scenario::start(probe(), &["sit"]);
+    let p = sc.role("probe");
+    sc.paused("sitting");
+    let before = harness::trace::now_ns();
+    let at = sc.signal_at(p, Signal::SIGKILL);
+    let after = harness::trace::now_ns();
+    assert!(before <= at && at <= after, "{before} {at} {after}");
+    assert_eq!(sc.exit_of(p), Exit::Signal(9, false));
+    assert!(sc.reaped_at(p).is_some_and(|r| r >= at), "reaped before it was killed?");
+    let refused = failure_of(|| {
+        sc.signal_all_at(&[p], Signal::SIGKILL);
+    });
+    assert!(refused.contains("not a live process of this scenario"), "{refused}");
+}
+
+#[test]
 fn the_lab_starts_with_default_signals_whatever_the_runner_had() {
     use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, pthread_sigmask, signal};
     // What a careless runner might pass on: HUP ignored, USR1 blocked (in this thread).

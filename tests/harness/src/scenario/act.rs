@@ -22,9 +22,37 @@ impl Scenario {
         }
     }
 
+    /// Like [`Scenario::signal`], and says when the signal was sent: the trace's clock read just
+    /// before the system call, comparable with the times of notes and reaping ("how long after
+    /// the kill did the lab reap its child?").
+    #[track_caller]
+    pub fn signal_at(&self, pid: i32, sig: Signal) -> i128 {
+        self.signal_all_at(&[pid], sig)[0]
+    }
+
+    /// Sends `sig` to each of `pids`, as close together as it can: one look at the tree, then
+    /// one system call after another (tens of µs apart). Says when each was sent, as
+    /// [`Scenario::signal_at`] does. "Two workers die at once."
+    #[track_caller]
+    pub fn signal_all_at(&self, pids: &[i32], sig: Signal) -> Vec<i128> {
+        let t = self.snapshot();
+        let targets: Vec<Target> = pids.iter().map(|&p| Target::Pid(p)).collect();
+        targets
+            .iter()
+            .map(|&target| match self.send_now(target, sig, &t) {
+                Ok(at) => at,
+                Err(r) => self.fail(&format!("{sig} can be sent to {target} — {r}")),
+            })
+            .collect()
+    }
+
     /// Like [`Scenario::signal`] but returns the refusal instead of failing.
     pub fn try_signal(&self, target: Target, sig: Signal) -> Result<(), Refusal> {
-        let t = self.snapshot();
+        self.send_now(target, sig, &self.snapshot()).map(|_| ())
+    }
+
+    /// Vets `target` against `t` (a fresh snapshot) and signals it.
+    fn send_now(&self, target: Target, sig: Signal, t: &crate::Tree) -> Result<i128, Refusal> {
         if self.narrate {
             println!(
                 "  → {} to {}",
@@ -35,6 +63,6 @@ impl Scenario {
                 }
             );
         }
-        safety::send(target, sig, self.runner, &t)
+        safety::send(target, sig, self.runner, t)
     }
 }
