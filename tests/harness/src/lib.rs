@@ -22,6 +22,7 @@ pub mod files;
 pub mod layers;
 pub mod safety;
 pub mod scenario;
+pub mod threads;
 pub mod trace;
 pub mod tree;
 
@@ -31,6 +32,7 @@ pub use files::{Access, OpenFile};
 pub use nix::sys::signal::Signal;
 pub use safety::{Refusal, Target};
 pub use scenario::{Lab, Scenario, default_deadline};
+pub use threads::Thread;
 pub use trace::{Event, Exit, Kind};
 pub use tree::{Life, Proc, Tree};
 
