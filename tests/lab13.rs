@@ -20,10 +20,10 @@ const LOCK_HELD: &str = "the holder holds the lock; the waiters wait for it";
 const DAEMON: &str = "the daemon has a child of its own";
 
 /// How long the waiters of a plain mutex must stay blocked once the holder is gone. A flock
-/// or a robust mutex hands the lock on within about a millisecond of the holder's death (the
-/// flock and robust tests measure it), so 150 ms is a margin of two orders of magnitude;
-/// "forever" is the mechanism's, explained in the chapter: nothing in the kernel knows who
-/// holds a plain futex.
+/// or a robust mutex hands the lock on 0.2–13 ms after the parent's kill() (median 0.5 ms, 40
+/// runs each on a loaded 2-core machine: the flock and robust tests report it), so 150 ms is
+/// ten times the worst of those; "forever" is the mechanism's, explained in the chapter:
+/// nothing in the kernel knows who holds a plain futex.
 const BLOCKED_WINDOW: Duration = Duration::from_millis(150);
 
 /// The sandbox, in words precise enough for a claim: why the orphans went to it.
