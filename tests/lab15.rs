@@ -21,7 +21,7 @@ const WINDOW: Duration = Duration::from_millis(50);
 const HELD: &str = "the logger thread is where it should be; the parent starts a worker";
 
 /// Asleep on a futex: waiting for a lock (or a condition variable, a channel…). The kernel
-/// function is `futex_do_wait` on Linux 6.18 (`futex_wait_queue` on older kernels).
+/// function is `futex_do_wait` on Linux 6.18; other kernels name it differently, always `futex…`.
 fn on_a_futex(t: &Thread) -> bool {
     t.state == 'S' && t.wchan.starts_with("futex")
 }
@@ -50,14 +50,20 @@ fn at_the_pause(args: &[&str]) -> (Scenario, i32, String) {
     let sc = Scenario::start(lab!(), args);
     let parent = sc.role("parent");
     sc.paused(HELD);
-    let threads = sc.threads(parent);
-    sc.expect(
+    let two = |threads: &[Thread]| {
         threads.len() == 2
             && threads[0].tid == parent
             && threads[1].name == "logger"
-            && on_a_futex(&threads[1]),
+            && on_a_futex(&threads[1])
+    };
+    sc.until("the parent has two threads, its main thread and the logger, the logger waiting", |_| {
+        two(&sc.threads(parent))
+    });
+    let threads = sc.threads(parent);
+    sc.expect(
+        two(&threads),
         &format!(
-            "the parent has two threads, its main thread {parent} and the logger, waiting: {}",
+            "the parent has two threads, its main thread {parent} and the logger: {}",
             describe(&threads)
         ),
     );
