@@ -496,6 +496,9 @@ fn probe_seccomp() -> Result<String, String> {
         let rc = unsafe { sys::kill(sys::getpid(), 0) };
         unsafe { sys::_exit(if rc == 0 { 0 } else { 3 }) };
     }
+    // Our copy of the child's end closed: if the child cannot make a listener (no seccomp
+    // user notification here) and exits, recv_fd sees end-of-file instead of waiting forever.
+    unsafe { sys::close(socks[1]) };
     let listener = sys::recv_fd(socks[0]);
     if listener < 0 {
         unsafe { sys::waitpid(pid, std::ptr::null_mut(), 0) };
