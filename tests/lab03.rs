@@ -19,7 +19,14 @@ fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1() {
     let adopter: i32 = sc.note(child, "new-ppid").parse().unwrap_or(-1);
     sc.expect(
         adopter == sandbox,
-        &format!("the orphan reports its new parent: the sandbox {sandbox} (the nearest child subreaper), not its old parent {parent} and not pid 1 — observed {adopter}"),
+        &format!(
+            "the orphan reports its new parent: the sandbox {sandbox} (the nearest child subreaper{}), not its old parent {parent} — observed {adopter}",
+            if sc.in_pid_namespace() {
+                ", which is also pid 1 of the scenario's own PID namespace"
+            } else {
+                "; not the machine's pid 1"
+            }
+        ),
     );
     sc.paused("the orphan keeps running");
     sc.until("the orphan is alive, its ppid is the sandbox, its process group unchanged", |t| {

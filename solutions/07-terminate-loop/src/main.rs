@@ -40,8 +40,9 @@ struct Args {
     children: u8,
 }
 
-/// write(2) straight to stdout: async-signal-safe. `println!` is not: it takes stdout's lock,
-/// and if the signal arrived while main was inside a `println!`, the handler would deadlock.
+/// write(2) straight to stdout: async-signal-safe. `println!` is not: if the signal arrived
+/// while main was inside a `println!`, the handler's `println!` would find stdout's buffer
+/// already borrowed, panic, and abort the process (a panic cannot leave a signal handler).
 fn say(msg: &[u8]) {
     // SAFETY: fd 1 stays open for the whole life of the process.
     let _ = nix::unistd::write(unsafe { BorrowedFd::borrow_raw(1) }, msg);
