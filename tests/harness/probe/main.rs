@@ -134,6 +134,50 @@ fn main() {
                 unsafe { libc::pause() };
             }
         }
+        // A SIGUSR1 handler that prints (`handler print`), allocates (`handler alloc`) or only
+        // writes with write(2) (`handler say`); then it sits at a pause, twice.
+        "handler" => {
+            extern "C" fn print(_: i32) {
+                println!("handler: println!");
+            }
+            extern "C" fn alloc(_: i32) {
+                let msg = format!("handler: formatted {}\n", 42);
+                // SAFETY: write(2) of our own bytes.
+                unsafe { libc::write(1, msg.as_ptr().cast(), msg.len()) };
+            }
+            extern "C" fn say(_: i32) {
+                let msg = b"handler: write(2)\n";
+                // SAFETY: write(2) of our own bytes.
+                unsafe { libc::write(1, msg.as_ptr().cast(), msg.len()) };
+            }
+            let h: extern "C" fn(i32) = match std::env::args().nth(2).as_deref() {
+                Some("print") => print,
+                Some("alloc") => alloc,
+                _ => say,
+            };
+            // SAFETY: installing a handler (whether it is async-signal-safe is the test).
+            unsafe { libc::signal(libc::SIGUSR1, h as *const () as libc::sighandler_t) };
+            print!("before the pause, no newline; ");
+            labkit::pause("sitting");
+            println!("between the pauses");
+            labkit::pause("sitting again");
+            println!("after the pauses");
+        }
+        // Says whether it leads its session and its group.
+        "whoami" => {
+            let me = nix::unistd::getpid();
+            labkit::note("session-leader", &(nix::unistd::getsid(None).ok() == Some(me)).to_string());
+            labkit::note("group-leader", &(getpgrp() == me).to_string());
+            labkit::note_num("setpgid", nix::unistd::setpgid(me, me).map(|_| 0).unwrap_or_else(|e| e as i32));
+        }
+        // The child forgets to exit after its part and runs the parent's code too.
+        "fall-through" => {
+            // SAFETY: one thread.
+            if let ForkResult::Child = unsafe { fork() }.expect("fork") {
+                labkit::role("kid");
+            }
+            labkit::pause("the parent's work");
+        }
         // Dies by the signal named.
         "die" => {
             let _ = kill(nix::unistd::getpid(), Signal::SIGABRT);

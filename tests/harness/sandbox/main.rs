@@ -17,7 +17,7 @@
 //! - `seccomp`: a filter hands every signal-sending call to the sandbox, which allows it only
 //!   for processes of the scenario (seccomp.rs).
 //!
-//! usage: proclab-sandbox [--pty] [--layers landlock,pidns,seccomp] -- LAB [ARG...]
+//! usage: proclab-sandbox [--pty | --setsid] [--layers landlock,pidns,seccomp] -- LAB [ARG...]
 //!        proclab-sandbox --probe
 //! fds on entry: 0 control (runner -> sandbox), 1/2 the lab's stdout/stderr pipes,
 //! 3 trace pipe (write end), 5 a pty slave (--pty), 6 a Landlock ruleset (layer landlock).
@@ -59,6 +59,8 @@ fn fail(msg: &str) -> ! {
 
 struct Opts {
     pty: bool,
+    /// Start the lab as a session leader (`setsid ./lab`), not as a group leader.
+    setsid: bool,
     landlock: bool,
     pidns: bool,
     seccomp: bool,
@@ -72,12 +74,20 @@ fn parse() -> Opts {
         eprintln!("proclab-sandbox: usage: proclab-sandbox [--pty] [--layers L,L] -- LAB [ARG...] | --probe");
         std::process::exit(2);
     };
-    let mut o =
-        Opts { pty: false, landlock: false, pidns: false, seccomp: false, lab: String::new(), args: vec![] };
+    let mut o = Opts {
+        pty: false,
+        setsid: false,
+        landlock: false,
+        pidns: false,
+        seccomp: false,
+        lab: String::new(),
+        args: vec![],
+    };
     let mut it = args[..sep].iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--pty" => o.pty = true,
+            "--setsid" => o.setsid = true,
             "--layers" => {
                 for l in it.next().map(String::as_str).unwrap_or("").split(',').filter(|l| !l.is_empty()) {
                     match l {
@@ -90,6 +100,9 @@ fn parse() -> Opts {
             }
             other => fail(&format!("unknown option '{other}'")),
         }
+    }
+    if o.pty && o.setsid {
+        fail("--setsid and --pty exclude each other: a new session has no terminal");
     }
     match args[sep + 1..].split_first() {
         Some((l, rest)) => {
@@ -315,11 +328,16 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
     } else {
         cmd.stdin(Stdio::null());
     }
-    let (pty, landlock, child_sock) = (opts.pty, opts.landlock, socks[1]);
+    let (pty, setsid, landlock, child_sock) = (opts.pty, opts.setsid, opts.landlock, socks[1]);
     unsafe {
         cmd.pre_exec(move || {
-            // A process group of its own, like a job started by an interactive shell.
-            if sys::setpgid(0, 0) != 0 {
+            // A process group of its own, like a job started by an interactive shell — or, with
+            // --setsid, a session of its own (and so a group of its own), like `setsid ./lab`.
+            if setsid {
+                if sys::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if sys::setpgid(0, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             if pty {
@@ -388,6 +406,8 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
     for line in control.lines() {
         match line {
             Ok(l) if l.trim() == "kill" => break,
+            // A marker on the trace: every record the lab wrote before it has arrived.
+            Ok(l) if l.starts_with("sync ") => trace(&format!("synced {}", l[5..].trim())),
             Ok(_) => continue,
             Err(_) => break,
         }

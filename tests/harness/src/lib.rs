@@ -31,7 +31,7 @@ mod pause;
 pub use files::{Access, OpenFile};
 pub use nix::sys::signal::Signal;
 pub use safety::{Refusal, Target};
-pub use scenario::{Lab, Scenario, default_deadline};
+pub use scenario::{Lab, Scenario, Setup, Where, default_deadline};
 pub use threads::Thread;
 pub use trace::{Event, Exit, Kind};
 pub use tree::{Life, Proc, Tree};
@@ -39,7 +39,7 @@ pub use tree::{Life, Proc, Tree};
 /// Everything a spec usually needs.
 pub mod prelude {
     pub use crate::lab;
-    pub use crate::{Exit, Lab, Life, Scenario, Signal, Target, Tree};
+    pub use crate::{Exit, Lab, Life, Scenario, Setup, Signal, Target, Tree, Where};
     pub use std::time::Duration;
 }
 

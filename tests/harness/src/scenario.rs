@@ -3,6 +3,7 @@
 use crate::safety::Runner;
 use crate::trace::{Event, Kind};
 use crate::tree::{Proc, Tree, read_proc, read_proc_in};
+pub use setup::Setup;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fs::File;
@@ -14,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+pub use stuck::Where;
 
 /// Keep at most this much of a lab's stdout or stderr (a runaway printer must not eat memory).
 const OUTPUT_CAP: usize = 1 << 20;
@@ -61,6 +63,8 @@ struct Log {
     stderr: Vec<u8>,
     /// stdout reached EOF: every process that could write to it has closed it.
     stdout_closed: bool,
+    /// stderr reached EOF.
+    stderr_closed: bool,
 }
 
 #[derive(Default)]
@@ -90,6 +94,14 @@ pub fn default_deadline() -> Duration {
 /// away every process of the scenario.
 pub struct Scenario {
     lab: Lab,
+    /// How it was started (session leader, pauses holding stdout …).
+    setup: Setup,
+    /// Who the spec expects: "every process plays its part once" (see parts.rs).
+    parts: parts::Parts,
+    /// Questions the spec attached to "stuck inside its handler of SIG" (see stuck.rs).
+    stuck_questions: RefCell<Vec<(stuck::Where, String)>>,
+    /// The pids the spec saw stop at each pause label.
+    pids_paused: RefCell<HashMap<String, std::collections::BTreeSet<i32>>>,
     args: Vec<String>,
     sandbox: Child,
     /// The sandbox, in the scenario's numbering (1 when it has a PID namespace of its own).
@@ -167,8 +179,10 @@ fn spawn_reader(fd: OwnedFd, shared: Arc<Shared>, which: u8) -> JoinHandle<()> {
                         Ok(0) => {
                             if which == b'o' {
                                 shared.lock().stdout_closed = true;
-                                shared.changed.notify_all();
+                            } else {
+                                shared.lock().stderr_closed = true;
                             }
+                            shared.changed.notify_all();
                             break;
                         }
                         Ok(n) => {
@@ -193,26 +207,27 @@ impl Scenario {
     /// signal dispositions, empty signal mask, stdin from /dev/null, the lab in its own
     /// process group.
     pub fn start(lab: Lab, args: &[&str]) -> Scenario {
-        Self::launch(lab, args, false, None)
+        Self::launch(lab, args, Setup::default())
     }
 
     /// Like [`Scenario::start`], with the sandbox's layers chosen here instead of by
     /// `PROCLAB_LAYERS` (see [`crate::layers`]): the harness's own tests use it to prove each
     /// layer alone.
     pub fn start_with_layers(lab: Lab, args: &[&str], layers: crate::layers::Chosen) -> Scenario {
-        Self::launch(lab, args, false, Some(layers))
+        Self::launch(lab, args, Setup::default().layers(layers))
     }
 
     /// Like [`Scenario::start`], but the sandbox's session gets a pseudo-terminal: the lab's
     /// stdin is the terminal and the lab's group is its foreground group, so
     /// [`Scenario::type_keys`] with `"\x03"` is a real Ctrl-C.
     pub fn start_with_terminal(lab: Lab, args: &[&str]) -> Scenario {
-        Self::launch(lab, args, true, None)
+        Self::launch(lab, args, Setup::default().terminal())
     }
 
-    fn launch(lab: Lab, args: &[&str], with_pty: bool, layers: Option<crate::layers::Chosen>) -> Scenario {
+    fn launch(lab: Lab, args: &[&str], setup: Setup) -> Scenario {
         cleanup::become_subreaper();
-        let layers = match layers {
+        let with_pty = setup.terminal;
+        let layers = match setup.layers.clone() {
             Some(l) => l,
             None => crate::layers::chosen().unwrap_or_else(|e| panic!("proclab: {e}")),
         };
@@ -230,6 +245,14 @@ impl Scenario {
         cmd.env("PROCLAB_GO_DIR", &go_dir);
         if with_pty {
             cmd.arg("--pty");
+        }
+        if setup.session_leader {
+            cmd.arg("--setsid");
+        }
+        if setup.hold_stdout {
+            cmd.env("PROCLAB_HOLD_STDOUT", "1");
+        } else {
+            cmd.env_remove("PROCLAB_HOLD_STDOUT");
         }
         if !layers.0.is_empty() {
             cmd.arg("--layers").arg(layers.to_string());
@@ -284,6 +307,10 @@ impl Scenario {
         let root = sandbox.id() as i32;
         let mut sc = Scenario {
             lab,
+            setup,
+            parts: parts::Parts::default(),
+            stuck_questions: RefCell::new(Vec::new()),
+            pids_paused: RefCell::new(HashMap::new()),
             args: args.iter().map(|s| s.to_string()).collect(),
             sandbox,
             root,
@@ -466,7 +493,11 @@ fn indent(text: &str, pad: &str) -> String {
 }
 mod act;
 pub mod cleanup;
+mod hygiene;
 pub mod memory;
+mod parts;
 mod report;
+pub mod setup;
+pub mod stuck;
 mod terminal;
 mod wait;

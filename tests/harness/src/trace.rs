@@ -47,6 +47,8 @@ pub enum Kind {
     Refused(String),
     /// The sandbox could not set the scenario up.
     SandboxError(String),
+    /// The sandbox's answer to the runner's `sync N`: everything traced before it has arrived.
+    Synced(u64),
     /// Anything else (kept for the failure report).
     Other(String),
 }
@@ -92,6 +94,7 @@ impl Event {
             "ready" => Kind::Ready(rest.to_string()),
             "refused" => Kind::Refused(rest.to_string()),
             "sandbox-error" => Kind::SandboxError(rest.to_string()),
+            "synced" => Kind::Synced(rest.parse().ok()?),
             _ => Kind::Other(format!("{kind_word} {rest}")),
         };
         Some(Event { pid, t_ns, kind })
@@ -121,6 +124,7 @@ impl fmt::Display for Event {
             Kind::Ready(l) => write!(f, "sandbox ready: {l}"),
             Kind::Refused(r) => write!(f, "sandbox REFUSED a signal: {r}"),
             Kind::SandboxError(e) => write!(f, "sandbox error: {e}"),
+            Kind::Synced(n) => write!(f, "sandbox: trace synced ({n})"),
             Kind::Other(s) => write!(f, "{} {s}", self.pid),
         }
     }
@@ -147,6 +151,7 @@ mod tests {
         assert_eq!(k("1 1 ready pidns; nproc 1024"), Kind::Ready("pidns; nproc 1024".into()));
         assert_eq!(k("1 1 refused 5 kill(-1): x"), Kind::Refused("5 kill(-1): x".into()));
         assert_eq!(k("1 1 sandbox-error mount: EPERM"), Kind::SandboxError("mount: EPERM".into()));
+        assert_eq!(k("1 1 synced 3"), Kind::Synced(3));
         assert!(Event::parse("garbage").is_none());
         assert!(Event::parse("7 1 exit x code 1").is_none());
     }

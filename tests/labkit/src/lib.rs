@@ -13,6 +13,9 @@
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
+pub mod guard;
+mod hold;
+
 const UNKNOWN: i32 = -2;
 const NONE: i32 = -1;
 static TRACE_FD: AtomicI32 = AtomicI32::new(UNKNOWN);
@@ -121,7 +124,7 @@ fn monotonic_ns() -> i64 {
     ts.tv_sec * 1_000_000_000 + ts.tv_nsec
 }
 
-fn record(kind: &[u8], key: &[u8], value: Option<&[u8]>, num: Option<i64>) {
+pub(crate) fn record(kind: &[u8], key: &[u8], value: Option<&[u8]>, num: Option<i64>) {
     let fd = trace_fd();
     if fd < 0 {
         return;
@@ -167,6 +170,10 @@ pub fn note_num(key: &str, value: impl Into<i64>) {
 /// named after its pid in `PROCLAB_GO_DIR`). Run by hand it asks for Enter on the terminal (and
 /// goes on at once when there is no terminal).
 ///
+/// When the spec asks (`PROCLAB_HOLD_STDOUT`), the wait happens inside a write to stdout: a
+/// signal handler that runs meanwhile and prints or allocates aborts the process every time
+/// (see `hold.rs`). Correct handlers notice nothing.
+///
 /// Not async-signal-safe: call it from ordinary code only.
 pub fn pause(label: &str) {
     use std::io::Read;
@@ -175,6 +182,11 @@ pub fn pause(label: &str) {
         if let Ok(path) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(fifo.as_os_str())) {
             // SAFETY: a NUL-terminated path; EEXIST (an earlier pause) is fine.
             unsafe { libc::mkfifo(path.as_ptr(), 0o600) };
+        }
+        // The spec may ask that the pause wait inside a write to stdout, so that a signal
+        // handler that prints or allocates fails every time (see hold.rs).
+        if hold::wanted() && hold::pause_holding_stdout(&fifo, label) {
+            return;
         }
         record(b"pause", label.as_bytes(), None, None);
         // Blocks until the spec opens the FIFO and writes the release byte. An open that

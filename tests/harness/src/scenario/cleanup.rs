@@ -22,6 +22,17 @@ impl Scenario {
             return Ok(());
         }
         self.done = true;
+        // A spec that passed: did every process play its part once (parts.rs)? Judged on the
+        // tree as it is, before the end kills it.
+        let parts = if std::thread::panicking() {
+            None
+        } else {
+            self.sync_trace();
+            self.parts_problem().map(|p| {
+                let t = self.snapshot();
+                self.report(&p, &t)
+            })
+        };
         if let Some(mut c) = self.control.take() {
             let _ = c.write_all(b"kill\n");
         }
@@ -80,6 +91,9 @@ impl Scenario {
                 self.lab.describe()
             ));
         }
+        if let Some(report) = parts {
+            return Err(report);
+        }
         if !left.is_empty() || forced {
             return Err(format!(
                 "proclab: the scenario of {} did not end cleanly: sandbox {}, processes left behind {:?} (now killed)",
@@ -89,6 +103,28 @@ impl Scenario {
             ));
         }
         Ok(())
+    }
+
+    /// Waits until every record the lab wrote so far has arrived: asks the sandbox to put a
+    /// marker on the trace pipe, behind them, and waits for it (briefly: a lab may have filled
+    /// the pipe and be blocked; then what has arrived is all there is to judge).
+    pub(super) fn sync_trace(&self) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(1);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let Some(mut c) = self.control.as_ref() else { return };
+        if c.write_all(format!("sync {n}\n").as_bytes()).is_err() {
+            return;
+        }
+        let end = Instant::now() + Duration::from_millis(500);
+        let mut log = self.shared.lock();
+        while !log.events.iter().rev().any(|e| e.kind == crate::trace::Kind::Synced(n)) {
+            let now = Instant::now();
+            if now >= end {
+                return;
+            }
+            log = self.shared.changed.wait_timeout(log, end - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
     }
 
     /// Processes of this scenario still in /proc (runner pids): in the sandbox's session, or

@@ -96,10 +96,17 @@ impl Scenario {
     /// The failure report (public so specs and tools can show it).
     pub fn report(&self, expected: &str, t: &Tree) -> String {
         let mut r = String::new();
-        let args =
+        let mut args =
             if self.args.is_empty() { String::new() } else { format!(" with {}", self.args.join(" ")) };
+        let how = self.setup.describe();
+        if !how.is_empty() {
+            args.push_str(&format!(" ({how})"));
+        }
         let _ = writeln!(r, "\n── proclab: {}{args} ──", self.lab.describe());
         let _ = writeln!(r, "expected: {expected}");
+        if let Some(why) = self.abort_diagnosis() {
+            let _ = writeln!(r, "why: {why}");
+        }
         let _ = writeln!(r, "observed (+{} ms):", self.started.elapsed().as_millis());
         r.push_str(&indent(&t.render(), "  "));
         let events = self.events();
@@ -122,7 +129,11 @@ impl Scenario {
                 let _ = writeln!(
                     r,
                     "lab {name}{}:",
-                    if skip > 0 { format!(" (the last {keep} of {} lines)", lines.len()) } else { String::new() }
+                    if skip > 0 {
+                        format!(" (the last {keep} of {} lines)", lines.len())
+                    } else {
+                        String::new()
+                    }
                 );
                 for l in &lines[skip..] {
                     let _ = writeln!(r, "  │ {l}");
@@ -131,7 +142,7 @@ impl Scenario {
         }
         let notes: Vec<String> = events
             .iter()
-            .filter(|e| !matches!(e.kind, Kind::Exited(..) | Kind::Spawn(_)))
+            .filter(|e| !matches!(e.kind, Kind::Exited(..) | Kind::Spawn(_) | Kind::Synced(_)))
             .map(|e| e.to_string())
             .collect();
         if !notes.is_empty() {

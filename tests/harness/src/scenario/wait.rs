@@ -24,7 +24,7 @@ impl Scenario {
             let now = Instant::now();
             if now >= end {
                 drop(log);
-                self.fail(&format!("{expected} (waited {} ms)", self.deadline.as_millis()));
+                self.fail(&self.stuck(expected));
             }
             log = self.shared.changed.wait_timeout(log, end - now).unwrap_or_else(|e| e.into_inner()).0;
         }
@@ -70,6 +70,7 @@ impl Scenario {
         for &p in &pids {
             self.remember(p);
         }
+        self.parts.asked_for(role, n);
         pids
     }
 
@@ -123,6 +124,7 @@ impl Scenario {
             log.events.iter().filter(|e| e.kind == Kind::Pause(label.to_string())).nth(taken).map(|e| e.pid)
         });
         self.pauses_taken.borrow_mut().insert(label.to_string(), taken + 1);
+        self.pids_paused.borrow_mut().entry(label.to_string()).or_default().insert(pid);
         self.to_release.borrow_mut().push_back(pid);
         self.remember(pid);
         pid
@@ -237,6 +239,14 @@ impl Scenario {
         })
     }
 
+    /// All the lab wrote on stderr: waits until every process of the scenario has closed it.
+    #[track_caller]
+    pub fn final_stderr(&self) -> String {
+        self.wait_log("every process of the lab closes stderr (has exited)", |log| {
+            log.stderr_closed.then(|| String::from_utf8_lossy(&log.stderr).into_owned())
+        })
+    }
+
     /// Waits until stdout satisfies `pred`; returns all of stdout.
     #[track_caller]
     pub fn until_stdout(&self, expected: &str, pred: impl Fn(&str) -> bool) -> String {
@@ -262,7 +272,7 @@ impl Scenario {
                 self.fail_with(&self.no_longer(expected), &t);
             }
             if Instant::now() >= end {
-                self.fail_with(&format!("{expected} (waited {} ms)", self.deadline.as_millis()), &t);
+                self.fail(&self.stuck(expected));
             }
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -286,10 +296,10 @@ impl Scenario {
             }
             if Instant::now() >= end {
                 let last = match now {
-                    Some(p) => format!("last seen: state {} in {:?}", p.state, p.wchan),
-                    None => "it is gone".into(),
+                    Some(p) => format!("process {pid} last seen: state {} in {:?}", p.state, p.wchan),
+                    None => format!("process {pid} is gone"),
                 };
-                self.fail(&format!("{expected} (waited {} ms; {last})", self.deadline.as_millis()));
+                self.fail(&self.stuck(&format!("{expected}; {last}")));
             }
             std::thread::sleep(Duration::from_micros(500));
         }

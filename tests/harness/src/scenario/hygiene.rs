@@ -1,0 +1,66 @@
+//! Why a process aborted, in words: a signal handler that printed or allocated. With
+//! `Setup::hold_stdout` such a handler aborts every time (labkit's hold.rs); the failure
+//! report then says so instead of leaving the student with "observed Signal(6, false)".
+
+use super::Scenario;
+use crate::trace::{Exit, Kind};
+use std::time::{Duration, Instant};
+
+/// What stderr shows when a handler's `println!` found stdout's buffer borrowed.
+const BORROWED: [&str; 2] = ["already borrowed", "already mutably borrowed"];
+
+/// The diagnosis for an abort, from what the process wrote on stderr.
+pub fn diagnose(stderr: &str) -> Option<&'static str> {
+    if stderr.contains(labkit::guard::MESSAGE) {
+        Some(
+            "a signal handler allocated memory (format!, String, Vec, Box …): not async-signal-safe — malloc \
+             interrupted in the middle can deadlock. In a handler: atomics, write(2), kill, waitpid, labkit::note.",
+        )
+    } else if BORROWED.iter().any(|b| stderr.contains(b)) {
+        Some(
+            "your handler printed: not async-signal-safe. Its println! found stdout's buffer already borrowed by \
+             the code it interrupted, panicked, and a panic cannot leave a signal handler: abort (SIGABRT). In a \
+             handler write with write(2) (nix::unistd::write on fd 1, or labkit::note), or set an atomic flag and \
+             print in the main code.",
+        )
+    } else {
+        None
+    }
+}
+
+impl Scenario {
+    /// If a process of the scenario died of SIGABRT, why (waiting briefly for its stderr).
+    pub(super) fn abort_diagnosis(&self) -> Option<&'static str> {
+        let aborted = |log: &super::Log| {
+            log.events.iter().any(|e| matches!(e.kind, Kind::Exited(_, Exit::Signal(6, _))))
+        };
+        let end = Instant::now() + Duration::from_millis(500);
+        let mut log = self.shared.lock();
+        loop {
+            let text = String::from_utf8_lossy(&log.stderr);
+            if let Some(d) = diagnose(&text) {
+                return Some(d);
+            }
+            // Nothing aborted (yet), or all of stderr is in: no diagnosis.
+            let now = Instant::now();
+            if !aborted(&log) || log.stderr_closed || now >= end {
+                return None;
+            }
+            log = self.shared.changed.wait_timeout(log, end - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_borrow_panic_is_a_printing_handler_and_the_guard_an_allocating_one() {
+        let printed = "thread 'main' panicked at src/main.rs:3:5:\nalready mutably borrowed: BorrowError\n";
+        assert!(diagnose(printed).unwrap().starts_with("your handler printed"));
+        let allocated = format!("{}\n", labkit::guard::MESSAGE);
+        assert!(diagnose(&allocated).unwrap().starts_with("a signal handler allocated"));
+        assert_eq!(diagnose("thread 'main' panicked at src/main.rs: index out of bounds"), None);
+    }
+}

@@ -1,0 +1,88 @@
+//! How a scenario starts, beyond the lab and its arguments: a terminal, the sandbox's layers,
+//! the lab as a session leader, pauses that hold stdout. [`Scenario::start_with`] takes one.
+
+use super::Scenario;
+use crate::layers::Chosen;
+use crate::scenario::Lab;
+
+/// The options of a scenario's start. `Setup::default()` is what [`Scenario::start`] does.
+#[derive(Clone, Debug, Default)]
+pub struct Setup {
+    /// A pseudo-terminal whose foreground group is the lab's (see [`Scenario::start_with_terminal`]).
+    pub terminal: bool,
+    /// The sandbox's layers; `None`: `PROCLAB_LAYERS`, else every layer this machine has.
+    pub layers: Option<Chosen>,
+    /// Start the lab as the leader of a session of its own (`setsid ./lab`), instead of as the
+    /// leader of a process group in the sandbox's session (a job of a shell). A session leader
+    /// leads its group already and may not move: `setpgid(0, 0)` fails with EPERM.
+    pub session_leader: bool,
+    /// Every `labkit::pause` waits inside a write to stdout: a signal handler that runs during
+    /// a pause and calls `println!` (or allocates) aborts the process, every time — not only
+    /// when the signal happens to land inside one of the program's own `println!`s.
+    pub hold_stdout: bool,
+}
+
+impl Setup {
+    /// The lab as a session leader (`setsid ./lab`), or not.
+    pub fn session_leader(mut self, on: bool) -> Self {
+        self.session_leader = on;
+        self
+    }
+    /// Pauses that hold stdout: handlers that print or allocate during a pause abort.
+    pub fn hold_stdout(mut self) -> Self {
+        self.hold_stdout = true;
+        self
+    }
+    /// A pseudo-terminal (Ctrl-C and friends through [`Scenario::type_keys`]).
+    pub fn terminal(mut self) -> Self {
+        self.terminal = true;
+        self
+    }
+    /// These layers of the sandbox.
+    pub fn layers(mut self, layers: Chosen) -> Self {
+        self.layers = Some(layers);
+        self
+    }
+
+    /// How the start differs from the default, for the failure report ("" when it does not).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.session_leader {
+            parts.push("started as a session leader (setsid)");
+        }
+        if self.hold_stdout {
+            parts.push("pauses hold stdout");
+        }
+        if self.terminal {
+            parts.push("on a terminal");
+        }
+        parts.join(", ")
+    }
+}
+
+impl Scenario {
+    /// Starts `lab` with `args` as `setup` says (see [`Setup`]).
+    pub fn start_with(lab: Lab, args: &[&str], setup: Setup) -> Scenario {
+        Self::launch(lab, args, setup)
+    }
+
+    /// How this scenario was started.
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_start_says_nothing_special() {
+        assert_eq!(Setup::default().describe(), "");
+        assert_eq!(
+            Setup::default().session_leader(true).hold_stdout().describe(),
+            "started as a session leader (setsid), pauses hold stdout"
+        );
+        assert!(!Setup::default().session_leader(true).session_leader(false).session_leader);
+    }
+}
