@@ -2,6 +2,7 @@
 
 mod book;
 mod grade;
+mod judge;
 mod labs;
 mod reset;
 mod run;
@@ -55,6 +56,15 @@ enum Command {
     /// Instructors: prove every solution passes its spec and every untouched starter fails its
     /// spec by an assertion (not a compile error, not a timeout).
     Verify,
+    /// Instructors: run the wrong-answer catalogues (tests/wrong/labNN/*.rs): every wrong answer
+    /// must be rejected by its `rejected-by` test, by an assertion; every right one accepted.
+    /// Each is built in a scratch copy of the lab (target/proclab/judge), never in labs/.
+    ///
+    /// Example: `cargo lab judge 4` (lab 04 only), `cargo lab judge` (all; verify does this too).
+    Judge {
+        /// Only these labs (default: all).
+        labs: Vec<String>,
+    },
     /// Run every lab's reference scenario here and print the posts' claims beside what this
     /// machine showed: holds, fails or partly.
     Tour,
@@ -113,6 +123,7 @@ fn main() -> ExitCode {
         Command::Demo { lab, filter } => labs::find(&lab).and_then(|l| run::demo(&l, filter.as_deref())),
         Command::Verify => run::verify(),
         Command::Tour => run::tour(),
+        Command::Judge { labs } => judge::command(&labs),
         Command::Doctor => run::doctor(),
         Command::Reset { lab, yes } => labs::find(&lab).and_then(|l| reset::reset(&l, yes)),
         Command::Grade { labs, out } => grade::grade(&labs, out),

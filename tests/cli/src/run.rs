@@ -16,7 +16,7 @@ fn state_dir() -> PathBuf {
     dir
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     c.current_dir(root()).env("RUST_BACKTRACE", "0").env_remove("PROCLAB_NARRATE");
     // Our own process group, so that a timeout or a Ctrl-C stops cargo *and* the test binary.
@@ -25,12 +25,12 @@ fn cargo() -> Command {
 }
 
 /// What a finished cargo run printed.
-struct Output {
-    ok: bool,
+pub(crate) struct Output {
+    pub(crate) ok: bool,
     code: Option<i32>,
-    text: String,
+    pub(crate) text: String,
     elapsed: Duration,
-    timed_out: bool,
+    pub(crate) timed_out: bool,
 }
 
 /// Kills the whole process group of a child we started in its own group.
@@ -75,7 +75,7 @@ fn not_running() {
 }
 
 /// Runs `cmd` to completion (or to `limit`), capturing stdout and stderr together.
-fn capture(mut cmd: Command, limit: Duration) -> Output {
+pub(crate) fn capture(mut cmd: Command, limit: Duration) -> Output {
     let start = Instant::now();
     let (r, w) = std::io::pipe().expect("pipe");
     let w2 = w.try_clone().expect("pipe");
@@ -193,11 +193,11 @@ pub(crate) fn failures(text: &str) -> Vec<(String, String)> {
     out
 }
 
-fn is_assertion_failure(text: &str) -> bool {
+pub(crate) fn is_assertion_failure(text: &str) -> bool {
     text.contains("── proclab:") && text.contains("expected:")
 }
 
-fn compile_error(text: &str) -> bool {
+pub(crate) fn compile_error(text: &str) -> bool {
     text.contains("error[E") || text.contains("error: could not compile")
 }
 
@@ -493,6 +493,8 @@ pub fn verify() -> Result<ExitCode, String> {
             bad += 1;
         }
     }
+    // The wrong-answer catalogues: each wrong answer rejected by its test, each right one accepted.
+    bad += crate::judge::run_catalogues(&labs);
     let broken = crate::book::broken_links(&root().join("book/src"));
     if broken.is_empty() {
         println!("book: every internal link resolves");
