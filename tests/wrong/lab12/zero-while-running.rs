@@ -235,7 +235,11 @@ fn si_code_name(si_code: i32) -> &'static str {
 /// Where the core of a dumping child may go: a private directory named after it, outside the
 /// working tree. The child makes it; the parent removes it once it has reaped the child.
 fn core_dir(child: Pid) -> PathBuf {
-    std::env::temp_dir().join(format!("lab12-core-{child}"))
+    // A pid names a process only within its PID namespace (the spec runs each scenario in one
+    // of its own, where the first child is always 3): the namespace is part of the name.
+    let ns = std::fs::read_link("/proc/self/ns/pid").map(|l| l.to_string_lossy().into_owned()).unwrap_or_default();
+    let ns: String = ns.chars().filter(char::is_ascii_digit).collect();
+    std::env::temp_dir().join(format!("lab12-core-{ns}-{child}"))
 }
 
 /// Says what the dumping child left in its directory, then removes the directory.
