@@ -163,6 +163,11 @@ fn main() {
             labkit::pause("sitting again");
             println!("after the pauses");
         }
+        // Arms PR_SET_PDEATHSIG (SIGTERM), then notes its parent: `pdeathsig`.
+        "pdeathsig" => {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).expect("prctl");
+            labkit::note_num("armed-with-parent", getppid().as_raw());
+        }
         // Says whether it leads its session and its group.
         "whoami" => {
             let me = nix::unistd::getpid();

@@ -322,6 +322,10 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
 
     let mut cmd = Command::new(&opts.lab);
     cmd.args(&opts.args).env("PROCLAB_TRACE_FD", "3").env_remove("PROCLAB_TRACE");
+    // The spec's gates (gate/lib.rs), preloaded into the lab only — never into the sandbox.
+    if let Some(lib) = std::env::var_os("PROCLAB_PRELOAD") {
+        cmd.env("LD_PRELOAD", lib).env_remove("PROCLAB_PRELOAD");
+    }
     if opts.pty {
         // The terminal is the lab's stdin; its stdout/stderr stay on the capture pipes.
         cmd.stdin(unsafe { Stdio::from_raw_fd(sys::dup(PTY_FD)) });

@@ -254,6 +254,18 @@ impl Scenario {
         } else {
             cmd.env_remove("PROCLAB_HOLD_STDOUT");
         }
+        for var in ["PROCLAB_PRELOAD", "PROCLAB_GATE_WRITE", "PROCLAB_GATE_PDEATHSIG"] {
+            cmd.env_remove(var);
+        }
+        if setup.gated() {
+            cmd.env("PROCLAB_PRELOAD", env!("PROCLAB_GATE_LIB"));
+        }
+        if let Some(text) = &setup.hold_println {
+            cmd.env("PROCLAB_GATE_WRITE", text);
+        }
+        if setup.gate_pdeathsig {
+            cmd.env("PROCLAB_GATE_PDEATHSIG", "1");
+        }
         if !layers.0.is_empty() {
             cmd.arg("--layers").arg(layers.to_string());
         }

@@ -20,6 +20,15 @@ pub struct Setup {
     /// a pause and calls `println!` (or allocates) aborts the process, every time — not only
     /// when the signal happens to land inside one of the program's own `println!`s.
     pub hold_stdout: bool,
+    /// Each process's first `println!` (write to stdout) whose text contains this waits *inside*
+    /// that write, as at a pause labelled `println: <text>` (see `gate/lib.rs`): a signal the
+    /// spec sends meanwhile lands in the middle of a `println!`, so a handler that prints
+    /// aborts every time.
+    pub hold_println: Option<String>,
+    /// Every `prctl(PR_SET_PDEATHSIG)` waits just before the kernel sees it, as at a pause
+    /// labelled `prctl(PR_SET_PDEATHSIG)`: the spec can kill the parent between a check of
+    /// the parent and the arming of the signal.
+    pub gate_pdeathsig: bool,
 }
 
 impl Setup {
@@ -32,6 +41,20 @@ impl Setup {
     pub fn hold_stdout(mut self) -> Self {
         self.hold_stdout = true;
         self
+    }
+    /// Hold each process's first `println!` containing `text` inside the write (see the field).
+    pub fn hold_println(mut self, text: &str) -> Self {
+        self.hold_println = Some(text.to_string());
+        self
+    }
+    /// Stop every `prctl(PR_SET_PDEATHSIG)` just before it happens (see the field).
+    pub fn gate_pdeathsig(mut self) -> Self {
+        self.gate_pdeathsig = true;
+        self
+    }
+    /// Whether a gate is open (the gate library must be preloaded).
+    pub fn gated(&self) -> bool {
+        self.hold_println.is_some() || self.gate_pdeathsig
     }
     /// A pseudo-terminal (Ctrl-C and friends through [`Scenario::type_keys`]).
     pub fn terminal(mut self) -> Self {
@@ -55,6 +78,13 @@ impl Setup {
         }
         if self.terminal {
             parts.push("on a terminal");
+        }
+        let mut parts: Vec<String> = parts.into_iter().map(String::from).collect();
+        if let Some(t) = &self.hold_println {
+            parts.push(format!("held inside its println! of \"{t}\""));
+        }
+        if self.gate_pdeathsig {
+            parts.push("held before prctl(PR_SET_PDEATHSIG)".into());
         }
         parts.join(", ")
     }

@@ -17,7 +17,7 @@ impl Scenario {
                 return v;
             }
             // Every process has ended and all it wrote has arrived: nothing can change now.
-            if log.ended && log.stdout_closed {
+            if log.ended && log.stdout_closed && log.stderr_closed {
                 drop(log);
                 self.fail(&self.no_longer(expected));
             }
