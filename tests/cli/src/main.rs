@@ -6,6 +6,8 @@ mod judge;
 mod labs;
 mod reset;
 mod run;
+mod site;
+mod timing;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -68,6 +70,9 @@ enum Command {
     /// Run every lab's reference scenario here and print the posts' claims beside what this
     /// machine showed: holds, fails or partly.
     Tour,
+    /// Instructors: build the book (book/book) and check it as readers get it: no mdBook
+    /// warning, every link and #anchor of the built HTML resolves, includes by ANCHOR only.
+    Book,
     /// Put a lab's starter back (asks first; a copy of your version is kept).
     ///
     /// Example: `cargo lab reset 2`, or `cargo lab reset 2 --yes` without the question.
@@ -124,6 +129,7 @@ fn main() -> ExitCode {
         Command::Verify => run::verify(),
         Command::Tour => run::tour(),
         Command::Judge { labs } => judge::command(&labs),
+        Command::Book => site::command(),
         Command::Doctor => run::doctor(),
         Command::Reset { lab, yes } => labs::find(&lab).and_then(|l| reset::reset(&l, yes)),
         Command::Grade { labs, out } => grade::grade(&labs, out),
