@@ -189,6 +189,27 @@ pub fn include_problems(src: &Path) -> Vec<String> {
     problems
 }
 
+/// Lab chapters (`labs/*.md`) that do not link the glossary (`../glossary.md`).
+pub fn chapters_without_glossary(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    md_files(&src.join("labs"), &mut files);
+    files.sort();
+    files
+        .iter()
+        .filter(|f| {
+            !links(&std::fs::read_to_string(f).unwrap_or_default())
+                .iter()
+                .any(|l| l.starts_with("../glossary.md"))
+        })
+        .map(|f| {
+            format!(
+                "{}: no link to the glossary (../glossary.md)",
+                f.strip_prefix(src).unwrap_or(f).display()
+            )
+        })
+        .collect()
+}
+
 /// Labs the book mentions ("lab 13", "labs 10 and 16", "Lab 07") that have no directory in
 /// `labs/`: a "see lab N" that leads nowhere.
 pub fn missing_labs(src: &Path, existing: &[u32]) -> Vec<String> {
@@ -271,6 +292,13 @@ mod tests {
                 (3, "demos/e.txt".to_string(), None),
             ]
         );
+    }
+
+    #[test]
+    fn every_chapter_links_the_glossary() {
+        let src = crate::labs::root().join("book/src");
+        let missing = chapters_without_glossary(&src);
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
     }
 
     #[test]

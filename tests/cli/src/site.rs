@@ -256,11 +256,12 @@ pub fn report(root: &Path, out: &Path) -> usize {
     let mut problems = crate::book::broken_links(&src);
     problems.extend(crate::book::include_problems(&src));
     problems.extend(crate::book::missing_labs(&src, &labs));
+    problems.extend(crate::book::chapters_without_glossary(&src));
     problems.extend(crate::timing::problems(root, &crate::labs::all()));
     problems.extend(check(root, out));
     if problems.is_empty() {
         println!(
-            "book: built without warnings into {}; every link and #anchor of the built pages resolves; every include names an ANCHOR; every lab it mentions exists; timings agree with the lab sheets",
+            "book: built without warnings into {}; every link and #anchor of the built pages resolves; every include names an ANCHOR; every lab it mentions exists; every chapter links the glossary; timings agree with the lab sheets",
             out.display()
         );
     } else {
