@@ -246,12 +246,20 @@ pub struct Verdict {
     pub elapsed: Duration,
 }
 
-/// The first "expected: …" line of a proclab report, shortened.
+/// The first "expected: …" line of a proclab report, shortened, and its "why: …" if it has one.
 fn expected_line(report: &str) -> String {
-    let line = report.lines().find_map(|l| l.trim().strip_prefix("expected: ")).unwrap_or("").trim();
-    let mut s: String = line.chars().take(150).collect();
-    if s.len() < line.len() {
-        s.push('…');
+    let short = |line: &str| {
+        let mut s: String = line.chars().take(150).collect();
+        if s.len() < line.len() {
+            s.push('…');
+        }
+        s
+    };
+    let find = |key: &str| report.lines().find_map(|l| l.trim().strip_prefix(key)).map(str::trim);
+    let mut s = short(find("expected: ").unwrap_or(""));
+    if let Some(why) = find("why: ") {
+        s.push_str(" — why: ");
+        s.push_str(&short(why));
     }
     s
 }
@@ -472,5 +480,7 @@ mod tests {
         assert_eq!(expected_line(r), "the parent exits normally: Code(0), observed Signal(6, false)");
         let long = format!("expected: {}\n", "x".repeat(300));
         assert_eq!(expected_line(&long).chars().count(), 151);
+        let why = "expected: the parent exits\nwhy: your handler printed\nobserved:\n";
+        assert_eq!(expected_line(why), "the parent exits — why: your handler printed");
     }
 }

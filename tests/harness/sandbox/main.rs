@@ -17,7 +17,7 @@
 //! - `seccomp`: a filter hands every signal-sending call to the sandbox, which allows it only
 //!   for processes of the scenario (seccomp.rs).
 //!
-//! usage: proclab-sandbox [--pty | --setsid] [--layers landlock,pidns,seccomp] -- LAB [ARG...]
+//! usage: proclab-sandbox [--pty | --setsid] [--ignore SIG,SIG] [--layers landlock,pidns,seccomp] -- LAB [ARG...]
 //!        proclab-sandbox --probe
 //! fds on entry: 0 control (runner -> sandbox), 1/2 the lab's stdout/stderr pipes,
 //! 3 trace pipe (write end), 5 a pty slave (--pty), 6 a Landlock ruleset (layer landlock).
@@ -61,6 +61,8 @@ struct Opts {
     pty: bool,
     /// Start the lab as a session leader (`setsid ./lab`), not as a group leader.
     setsid: bool,
+    /// Signals the lab starts with ignored (SIG_IGN survives exec), like a careless launcher's.
+    ignore: Vec<i32>,
     landlock: bool,
     pidns: bool,
     seccomp: bool,
@@ -77,6 +79,7 @@ fn parse() -> Opts {
     let mut o = Opts {
         pty: false,
         setsid: false,
+        ignore: Vec::new(),
         landlock: false,
         pidns: false,
         seccomp: false,
@@ -88,6 +91,14 @@ fn parse() -> Opts {
         match a.as_str() {
             "--pty" => o.pty = true,
             "--setsid" => o.setsid = true,
+            "--ignore" => {
+                for n in it.next().map(String::as_str).unwrap_or("").split(',').filter(|n| !n.is_empty()) {
+                    match n.parse::<i32>() {
+                        Ok(sig) if (1..=64).contains(&sig) && sig != 9 && sig != 19 => o.ignore.push(sig),
+                        _ => fail(&format!("--ignore: '{n}' is not a signal that can be ignored")),
+                    }
+                }
+            }
             "--layers" => {
                 for l in it.next().map(String::as_str).unwrap_or("").split(',').filter(|l| !l.is_empty()) {
                     match l {
@@ -333,8 +344,13 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
         cmd.stdin(Stdio::null());
     }
     let (pty, setsid, landlock, child_sock) = (opts.pty, opts.setsid, opts.landlock, socks[1]);
+    let ignore = opts.ignore.clone();
     unsafe {
         cmd.pre_exec(move || {
+            // Dispositions a launcher may leave: SIG_IGN is kept across exec.
+            for &sig in &ignore {
+                sys::signal(sig, 1); // SIG_IGN
+            }
             // A process group of its own, like a job started by an interactive shell — or, with
             // --setsid, a session of its own (and so a group of its own), like `setsid ./lab`.
             if setsid {

@@ -249,6 +249,10 @@ impl Scenario {
         if setup.session_leader {
             cmd.arg("--setsid");
         }
+        if !setup.ignored.is_empty() {
+            let sigs: Vec<String> = setup.ignored.iter().map(|&s| (s as i32).to_string()).collect();
+            cmd.arg("--ignore").arg(sigs.join(","));
+        }
         if setup.hold_stdout {
             cmd.env("PROCLAB_HOLD_STDOUT", "1");
         } else {

@@ -25,3 +25,12 @@ fn as_a_session_leader_the_lab_leads_its_session_and_may_not_move_its_group() {
     assert_eq!(sc.note(p, "setpgid"), (nix::errno::Errno::EPERM as i32).to_string());
     assert_eq!(sc.exit_of(p), Exit::Code(0));
 }
+
+#[test]
+fn a_signal_the_launcher_ignores_stays_ignored_in_the_lab() {
+    let sc = Scenario::start_with(probe(), &["sit"], Setup::default().ignoring(Signal::SIGCHLD));
+    let p = sc.paused("sitting");
+    let me = sc.until_proc("the probe sits", p, |q| q.at_pause());
+    assert!(me.ignores(Signal::SIGCHLD), "{me:?}");
+    assert!(!me.ignores(Signal::SIGTERM));
+}

@@ -108,7 +108,7 @@ impl Scenario {
     /// Waits until every record the lab wrote so far has arrived: asks the sandbox to put a
     /// marker on the trace pipe, behind them, and waits for it (briefly: a lab may have filled
     /// the pipe and be blocked; then what has arrived is all there is to judge).
-    pub(super) fn sync_trace(&self) {
+    pub fn sync_trace(&self) {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(1);
         let n = N.fetch_add(1, Ordering::Relaxed);

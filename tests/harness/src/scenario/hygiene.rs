@@ -9,6 +9,14 @@ use std::time::{Duration, Instant};
 /// What stderr shows when a handler's `println!` found stdout's buffer borrowed.
 const BORROWED: [&str; 2] = ["already borrowed", "already mutably borrowed"];
 
+/// What a panicking lab process said: "setpgid: EPERM" from
+/// "thread 'main' panicked at src/main.rs:3:5:\nsetpgid: EPERM".
+pub fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    lines.find(|l| l.contains("panicked at"))?;
+    lines.next().map(|m| m.trim().to_string()).filter(|m| !m.is_empty())
+}
+
 /// The diagnosis for an abort, from what the process wrote on stderr.
 pub fn diagnose(stderr: &str) -> Option<&'static str> {
     if stderr.contains(labkit::guard::MESSAGE) {
@@ -29,17 +37,21 @@ pub fn diagnose(stderr: &str) -> Option<&'static str> {
 }
 
 impl Scenario {
-    /// If a process of the scenario died of SIGABRT, why (waiting briefly for its stderr).
-    pub(super) fn abort_diagnosis(&self) -> Option<&'static str> {
+    /// If a process of the scenario died of SIGABRT or panicked (status 101), why (waiting
+    /// briefly for its stderr).
+    pub(super) fn abort_diagnosis(&self) -> Option<String> {
         let aborted = |log: &super::Log| {
-            log.events.iter().any(|e| matches!(e.kind, Kind::Exited(_, Exit::Signal(6, _))))
+            log.events.iter().any(|e| matches!(e.kind, Kind::Exited(_, Exit::Signal(6, _) | Exit::Code(101))))
         };
         let end = Instant::now() + Duration::from_millis(500);
         let mut log = self.shared.lock();
         loop {
             let text = String::from_utf8_lossy(&log.stderr);
             if let Some(d) = diagnose(&text) {
-                return Some(d);
+                return Some(d.to_string());
+            }
+            if let Some(m) = panic_message(&text) {
+                return Some(format!("a process of the lab panicked: \"{m}\" (its stderr is below)"));
             }
             // Nothing aborted (yet), or all of stderr is in: no diagnosis.
             let now = Instant::now();
@@ -62,5 +74,12 @@ mod tests {
         let allocated = format!("{}\n", labkit::guard::MESSAGE);
         assert!(diagnose(&allocated).unwrap().starts_with("a signal handler allocated"));
         assert_eq!(diagnose("thread 'main' panicked at src/main.rs: index out of bounds"), None);
+    }
+
+    #[test]
+    fn a_panic_is_told_by_its_message() {
+        let err = "thread 'main' (2) panicked at src/main.rs:118:65:\nsetpgid: EPERM\nnote: run with `RUST_BACKTRACE=1`";
+        assert_eq!(panic_message(err).as_deref(), Some("setpgid: EPERM"));
+        assert_eq!(panic_message("nothing"), None);
     }
 }

@@ -4,6 +4,7 @@
 use super::Scenario;
 use crate::layers::Chosen;
 use crate::scenario::Lab;
+use nix::sys::signal::Signal;
 
 /// The options of a scenario's start. `Setup::default()` is what [`Scenario::start`] does.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +30,10 @@ pub struct Setup {
     /// labelled `prctl(PR_SET_PDEATHSIG)`: the spec can kill the parent between a check of
     /// the parent and the arming of the signal.
     pub gate_pdeathsig: bool,
+    /// Signals the lab starts with ignored (SIG_IGN), as a launcher that ignores them leaves
+    /// them: an ignored disposition survives fork and exec. SIGCHLD ignored, say, makes the
+    /// kernel reap the lab's children itself, so its waitpid ends in ECHILD.
+    pub ignored: Vec<Signal>,
 }
 
 impl Setup {
@@ -50,6 +55,11 @@ impl Setup {
     /// Stop every `prctl(PR_SET_PDEATHSIG)` just before it happens (see the field).
     pub fn gate_pdeathsig(mut self) -> Self {
         self.gate_pdeathsig = true;
+        self
+    }
+    /// Start the lab with `sig` ignored (see the field).
+    pub fn ignoring(mut self, sig: Signal) -> Self {
+        self.ignored.push(sig);
         self
     }
     /// Whether a gate is open (the gate library must be preloaded).
@@ -85,6 +95,9 @@ impl Setup {
         }
         if self.gate_pdeathsig {
             parts.push("held before prctl(PR_SET_PDEATHSIG)".into());
+        }
+        for s in &self.ignored {
+            parts.push(format!("started with {s} ignored"));
         }
         parts.join(", ")
     }

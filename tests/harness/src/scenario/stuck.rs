@@ -47,6 +47,9 @@ pub fn describe(p: &Proc, w: Where, role: Option<&str>) -> String {
     let state = match p.state {
         'R' => "running".to_string(),
         'S' if p.wchan.is_empty() => "asleep".to_string(),
+        'S' if p.wchan.starts_with("seccomp_do_user_notif") => {
+            "in a signal-sending call (the sandbox is checking its target)".to_string()
+        }
         'S' => format!("asleep in {}", p.wchan),
         'T' | 't' => "stopped".to_string(),
         'Z' => "a zombie".to_string(),

@@ -294,6 +294,18 @@ impl Scenario {
             if ended {
                 self.fail(&self.no_longer(expected));
             }
+            // Ended (a zombie, or reaped by the sandbox): it cannot come back.
+            match &now {
+                Some(p) if p.is_zombie() => {
+                    self.fail(&format!("{expected} — but process {pid} has ended (a zombie now)"))
+                }
+                None => {
+                    if let Some(x) = self.exit_now(pid) {
+                        self.fail(&format!("{expected} — but process {pid} has ended: {x}"));
+                    }
+                }
+                _ => {}
+            }
             if Instant::now() >= end {
                 let last = match now {
                     Some(p) => format!("process {pid} last seen: state {} in {:?}", p.state, p.wchan),
