@@ -46,6 +46,21 @@ fn a_variable_is_copied_not_shared() {
         "10".to_string(),
         "the parent still sees 10 after the child changed its copy",
     );
+    // Each process plays its part once: a child that, after its branch, falls through into the
+    // parent's code reports var a second time and prints the parent's line.
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let out = sc.final_stdout();
+    let vars: Vec<(i32, String)> = sc.notes_now("var").into_iter().map(|(p, v, _)| (p, v)).collect();
+    sc.expect_eq(
+        vars,
+        vec![(child, "9".to_string()), (parent, "10".to_string())],
+        "var is reported once by the child (9), then once by the parent (10) — nobody else, nothing twice",
+    );
+    sc.expect_eq(
+        out.matches("parent: var = ").count(),
+        1,
+        "the parent's line \"parent: var = …\" is printed once: the child never runs the parent's code",
+    );
     sc.claim(
         "var-copied",
         &format!("child {child} set var = 9; parent {parent} still read 10 after waitpid"),
@@ -58,11 +73,25 @@ fn a_variable_is_copied_not_shared() {
     );
 }
 
-/// Only memory mapped MAP_SHARED is shared: the child's increment reaches the parent.
+/// Only memory mapped MAP_SHARED is shared: the child's increment reaches the parent. The
+/// child is held (its pauses) before it adds 1, so a parent that reads the counter before
+/// waitpid has returned reads 0 — every run, not only when the child happens to be slow.
+// hint: 2
 #[test]
 fn a_map_shared_counter_is_seen_by_both() {
-    let sc = Scenario::start(lab!(), &[]);
+    let sc = Scenario::start(lab!(), &["--touch-mib", "1"]);
     let parent = sc.role("parent");
+    sc.paused("forked: the child has written nothing yet");
+    sc.release();
+    sc.paused("the child wrote one byte in every page of the region");
+    sc.step("the child is held before it adds 1 to the counter");
+    sc.until("the parent is blocked in waitpid for its child", |t| t.in_waitpid(parent));
+    sc.sync_trace();
+    sc.expect(
+        sc.notes_now("counter").is_empty(),
+        "the parent has not read the counter yet: it waits for the child (waitpid) before it reads",
+    );
+    sc.release();
     sc.step("the child adds 1 to the counter; the parent reads it after waitpid");
     sc.expect_eq(
         sc.note(parent, "counter"),

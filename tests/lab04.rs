@@ -223,9 +223,24 @@ fn the_posts_handler_loop_spins_while_another_child_is_alive() {
 
 /// The fix: stop when waitpid says "children remain, none has exited" (0 / StillAlive). The
 /// handler returns at once and the parent goes on while the other child still runs.
+///
+/// Then the survivor is killed (SIGTERM) while the parent is held *inside* one of its own
+/// `println!`s (a gate of the harness): the handler runs in the middle of that println!. It
+/// must reap a child killed by a signal as well as one that exited, and it must not print —
+/// a handler's `println!` then finds stdout's buffer borrowed and aborts, every time.
+// hint: 2
 #[test]
 fn a_handler_that_stops_at_0_returns_while_another_child_is_alive() {
-    let sc = Scenario::start(lab!(), &["handler", "--survivor", "-n", "1", "--spread-ms", "0"]);
+    let sc = Scenario::start_with(
+        lab!(),
+        &["handler", "--survivor", "-n", "1", "--spread-ms", "0"],
+        Setup::default().hold_println("the handler ran"),
+    );
+    sc.when_stuck(
+        Where::InHandler(Signal::SIGCHLD),
+        "does your loop end when waitpid says StillAlive (or fails)?",
+    );
+    sc.when_stuck(Where::Busy, "does your loop end when waitpid says StillAlive (or fails)?");
     let parent = sc.role("parent");
     let survivor = sc.role("survivor");
     let child = sc.role("child");
@@ -243,7 +258,34 @@ fn a_handler_that_stops_at_0_returns_while_another_child_is_alive() {
         runs >= 1 && calls <= 2 * runs,
         &format!("at most two waitpid calls per handler run (reap one, then 0: stop) — {calls} calls in {runs} run(s)"),
     );
-    sc.release();
+    sc.paused("println: the handler ran");
+    sc.step(
+        "the parent is held inside its println!; the survivor is killed by SIGTERM: SIGCHLD arrives there",
+    );
+    sc.signal(survivor, Signal::SIGTERM);
+    sc.until(
+        "the handler reaps the survivor, killed by a signal, in the middle of the parent's println!",
+        |t| t.gone(survivor),
+    );
+    sc.until_proc(
+        "the parent's handler has returned: the parent is back inside its println!, alive",
+        parent,
+        |p| p.at_pause(),
+    );
+    sc.expect(
+        sc.exit_now(survivor).is_none(),
+        "the parent's handler reaped the survivor (killed by SIGTERM) itself; the sandbox did not have to",
+    );
+    sc.sync_trace();
+    let counted: Vec<String> =
+        sc.notes_now("reaped").into_iter().filter(|(p, _, _)| *p == parent).map(|(_, v, _)| v).collect();
+    sc.expect(
+        counted.contains(&survivor.to_string()),
+        &format!(
+            "the handler counted the survivor it reaped (it notes \"reaped {survivor}\"), though it was killed by a signal and did not exit — noted {counted:?}"
+        ),
+    );
+    sc.release_pid(parent);
     sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
 }
 

@@ -190,3 +190,62 @@ fn sigterm_to_the_parent_terminates_the_children_then_the_parent_exits(
         &format!("parent {parent}'s handler SIGTERMed {kids:?}, joined them and exited 0"),
     );
 }
+
+/// Started by a launcher that ignores SIGCHLD (an ignored disposition survives fork and exec),
+/// the parent's children are reaped by the kernel the moment they die: once the handler has
+/// terminated them, the retried waitpid fails with ECHILD — no child of that pid exists any
+/// more, and waiting again can never succeed. EINTR means "wait again"; ECHILD means "stop".
+// hint: 2
+#[test]
+fn after_eintr_the_join_waits_again_but_gives_up_on_echild() {
+    let sc = Scenario::start_with(lab!(), &[], Setup::default().ignoring(Signal::SIGCHLD));
+    sc.when_stuck(Where::Busy, "does your join loop give up on an error other than EINTR (ECHILD)?");
+    let (parent, _kids) = started(&sc);
+    sc.step("SIGCHLD is ignored (the launcher's doing): the kernel reaps each child as it dies");
+    sc.step("kill -15 the parent: its handler terminates the children; its waitpid fails with EINTR");
+    sc.signal(parent, Signal::SIGTERM);
+    sc.until("the parent gives its join up and exits (or has seen more than two errors)", |t| {
+        t.gone(parent) || sc.notes_now("join-error").len() > 2
+    });
+    let errors: Vec<String> = sc.notes_now("join-error").into_iter().map(|(_, v, _)| v).collect();
+    sc.expect_eq(
+        errors.iter().take(3).cloned().collect::<Vec<_>>(),
+        vec!["EINTR: Interrupted system call".to_string(), "ECHILD: No child processes".to_string()],
+        "waitpid fails with EINTR (the handler ran: wait again), then with ECHILD (the kernel reaped the child: give up)",
+    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally after giving up");
+    sc.until_empty();
+}
+
+/// A handler runs in the middle of whatever the main code is doing — even a `println!`. Here
+/// the parent is held inside its own `println!("joined child …")` when the SIGTERM arrives: the
+/// handler must do only async-signal-safe work (write(2), kill, atomics). A `println!` in it
+/// finds stdout's buffer borrowed and aborts the process, every time.
+// hint: 1
+#[test]
+fn a_sigterm_in_the_middle_of_a_println_runs_a_handler_that_does_not_print() {
+    let sc = Scenario::start_with(lab!(), &["--restart"], Setup::default().hold_println("joined child"));
+    let (parent, kids) = started(&sc);
+    sc.step(
+        "kill -15 child 0: the parent reaps it and prints \"joined child …\" — held inside that println!",
+    );
+    sc.signal(kids[0], Signal::SIGTERM);
+    sc.paused("println: joined child");
+    sc.step("kill -15 the parent now, in the middle of its println!");
+    sc.signal(parent, Signal::SIGTERM);
+    sc.note(parent, "handler");
+    sc.until_proc("the handler has returned: the parent is back inside its println!, alive", parent, |p| {
+        p.at_pause()
+    });
+    let terminated: Vec<i32> =
+        sc.notes("terminate", N).iter().map(|(_, v, _)| v.parse().unwrap_or(-1)).collect();
+    sc.expect_eq(terminated, kids.clone(), "the handler ran and terminated the children in its list");
+    sc.release_pid(parent);
+    sc.expect_eq(
+        sc.exit_of(parent),
+        Exit::Code(0),
+        "the parent finishes its println!, joins the rest and exits",
+    );
+    let expected: Vec<String> = kids.iter().map(|c| format!("{c} killed by SIGTERM")).collect();
+    sc.expect_eq(reaped_by_parent(&sc, parent), expected, "the parent joined every child");
+}

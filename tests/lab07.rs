@@ -335,3 +335,28 @@ fn the_fix_sigterm_to_a_child_stops_that_child_only(#[case] k: usize) {
         others.iter().all(|&p| t.alive(p))
     });
 }
+
+/// A handler runs in the middle of whatever the process is doing — even a `println!`. Child 1
+/// is held inside its own `println!("args is 1")` when the SIGTERM arrives: the handler must
+/// do only async-signal-safe work (an atomic store, write(2), kill). A `println!` in it finds
+/// stdout's buffer borrowed and aborts the process, every time.
+// hint: 1
+#[test]
+fn the_fix_a_sigterm_in_the_middle_of_a_println_runs_a_handler_that_does_not_print() {
+    let sc = Scenario::start_with(lab!(), &[], Setup::default().hold_println("args is 1"));
+    let procs = started(&sc, 3);
+    let victim = procs.kids[1];
+    sc.paused("println: args is 1");
+    sc.step("child 1 is held inside its println!(\"args is 1\"); kill -15 child 1 now");
+    sc.signal(victim, Signal::SIGTERM);
+    sc.note(victim, "handler-run");
+    sc.until_proc("the handler has returned: child 1 is back inside its println!, alive", victim, |p| {
+        p.at_pause()
+    });
+    sc.release_pid(victim);
+    sc.until("child 1 finishes its println!, sees the flag and stops by itself (notes \"stopped\")", |t| {
+        !t.alive(victim) && sc.notes_now("stopped").iter().any(|(p, v, _)| *p == victim && v == "clean")
+    });
+    let others: Vec<i32> = procs.all().into_iter().filter(|&p| p != victim).collect();
+    sc.until("the parent and the other children keep running", |t| others.iter().all(|&p| t.alive(p)));
+}

@@ -257,10 +257,15 @@ fn the_fix_stops_its_own_group_gracefully_and_spares_the_launcher(#[case] who: W
 }
 
 /// `kill -TERM -PGID` from outside (the shell's way to stop a job) does the same: every member
-/// gets SIGTERM at once, cleans up and exits.
-#[test]
-fn with_sigterm_to_the_group_from_outside_the_fix_stops_gracefully_too() {
-    let sc = Scenario::start(lab!(), &[]);
+/// gets SIGTERM at once, cleans up and exits. Run both as a job of a shell (a group leader in
+/// the shell's session) and as `setsid ./lab08` (the leader of a session of its own): a session
+/// leader already leads its group and may not move — `setpgid(0, 0)` fails with EPERM there.
+// hint: 1
+#[rstest]
+fn with_sigterm_to_the_group_from_outside_the_fix_stops_gracefully_too(
+    #[values(false, true)] session_leader: bool,
+) {
+    let sc = Scenario::start_with(lab!(), &[], Setup::default().session_leader(session_leader));
     let m = members(&sc, false);
     let parent = m.parent;
     sc.until("the parent leads the group and its children are in it", |t| {
@@ -337,4 +342,28 @@ fn with_a_stubborn_child_the_fix_sigkills_it_only_after_the_grace_period() {
             waited_ms.unwrap_or(-1)
         ),
     );
+}
+
+/// A handler runs in the middle of whatever the process is doing — even a `println!`. Child 1
+/// is held inside its own `println!("args is 1")` when the SIGTERM arrives: the handler must
+/// do only async-signal-safe work (an atomic swap, getpgid, killpg). A `println!` in it finds
+/// stdout's buffer borrowed and aborts the process, every time.
+// hint: 2
+#[test]
+fn the_fix_a_sigterm_in_the_middle_of_a_println_runs_a_handler_that_does_not_print() {
+    let sc = Scenario::start_with(lab!(), &[], Setup::default().hold_println("args is 1"));
+    let m = members(&sc, false);
+    let child = m.children[1];
+    sc.paused("println: args is 1");
+    sc.step("child 1 is held inside its println!(\"args is 1\"); kill -TERM child 1 now");
+    sc.signal(child, Signal::SIGTERM);
+    sc.note(child, "killpg");
+    sc.until_proc("the handler has returned: child 1 is back inside its println!, alive", child, |p| {
+        p.at_pause()
+    });
+    sc.release_pid(child);
+    sc.expect_eq(sc.exit_of(m.parent), Exit::Code(0), "the parent exits normally after its cleanup");
+    sc.until_empty();
+    let cleaned: BTreeSet<i32> = notes_by_pid(&sc, "cleanup").into_iter().map(|(p, _)| p).collect();
+    sc.expect_eq(cleaned, m.all().into_iter().collect(), "every member of the group ran its cleanup");
 }
