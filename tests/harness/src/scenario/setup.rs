@@ -57,6 +57,19 @@ impl Setup {
         self.gate_pdeathsig = true;
         self
     }
+    /// The usual layers but the PID namespace, when another layer is left to keep the lab in:
+    /// the scenario's pids are then the machine's, and the sandbox is not pid 1 — "the orphan
+    /// is adopted by pid 1" is no longer true by accident. (Without another layer the PID
+    /// namespace stays; `Scenario::in_pid_namespace` says which it got.)
+    pub fn without_pid_namespace(mut self) -> Self {
+        let base = match self.layers.take() {
+            Some(l) => l,
+            None => crate::layers::chosen().unwrap_or(Chosen(vec![])),
+        };
+        let rest: Vec<&'static str> = base.0.iter().copied().filter(|&l| l != "pidns").collect();
+        self.layers = Some(if rest.is_empty() { base } else { Chosen(rest) });
+        self
+    }
     /// Start the lab with `sig` ignored (see the field).
     pub fn ignoring(mut self, sig: Signal) -> Self {
         self.ignored.push(sig);

@@ -39,7 +39,8 @@ pub fn whereabouts(now: &Proc, before: Option<&Proc>) -> Where {
 }
 
 /// One process in words: "the parent (2) is still inside its SIGCHLD handler, running (R, SIGCHLD blocked)".
-pub fn describe(p: &Proc, w: Where, role: Option<&str>) -> String {
+/// `pause`: the label of the last pause it announced.
+pub fn describe(p: &Proc, w: Where, role: Option<&str>, pause: Option<&str>) -> String {
     let who = match role {
         Some(r) => format!("the {r} ({})", p.pid),
         None => format!("process {} ({})", p.pid, p.comm),
@@ -64,7 +65,10 @@ pub fn describe(p: &Proc, w: Where, role: Option<&str>) -> String {
             format!("{who} keeps running: {state}, its CPU time growing — a loop that does not end?")
         }
         Where::InWaitpid => format!("{who} is blocked in waitpid"),
-        Where::AtPause => format!("{who} waits at a pause for the spec"),
+        Where::AtPause => match pause {
+            Some(l) => format!("{who} waits at the pause \"{l}\""),
+            None => format!("{who} waits at a pause for the spec"),
+        },
         Where::Asleep if p.is_zombie() => {
             format!("{who} is a zombie: it has exited, its parent has not waited")
         }
@@ -82,8 +86,14 @@ fn rank(w: Where) -> u8 {
 }
 
 /// The headline for a hang: the processes that tell most, with the spec's question for each
-/// place, if it attached one. `questions`: (place, question).
-pub fn headline(before: &Tree, now: &Tree, questions: &[(Where, String)]) -> Option<String> {
+/// place, if it attached one. `questions`: (place, question); `pauses`: each process's last
+/// pause label.
+pub fn headline(
+    before: &Tree,
+    now: &Tree,
+    questions: &[(Where, String)],
+    pauses: &std::collections::HashMap<i32, String>,
+) -> Option<String> {
     let mut found: Vec<(Where, &Proc)> =
         now.lab_procs().filter(|p| !p.is_zombie()).map(|p| (whereabouts(p, before.get(p.pid)), p)).collect();
     found.sort_by_key(|(w, p)| (std::cmp::Reverse(rank(*w)), p.pid));
@@ -93,7 +103,8 @@ pub fn headline(before: &Tree, now: &Tree, questions: &[(Where, String)]) -> Opt
         .filter(|(w, _)| rank(*w) == top)
         .take(2)
         .map(|(w, p)| {
-            let mut s = describe(p, *w, now.roles.get(&p.pid).map(String::as_str));
+            let role = now.roles.get(&p.pid).map(String::as_str);
+            let mut s = describe(p, *w, role, pauses.get(&p.pid).map(String::as_str));
             if let Some((_, q)) = questions.iter().find(|(at, _)| at == w) {
                 s.push_str(" — ");
                 s.push_str(q);
@@ -119,7 +130,15 @@ impl Scenario {
         std::thread::sleep(std::time::Duration::from_millis(30));
         let now = self.snapshot();
         let waited = format!("still waiting for: {expected} ({} ms)", self.deadline.as_millis());
-        match headline(&before, &now, &self.stuck_questions.borrow()) {
+        let pauses: std::collections::HashMap<i32, String> = self
+            .events()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                crate::trace::Kind::Pause(l) => Some((e.pid, l)),
+                _ => None,
+            })
+            .collect();
+        match headline(&before, &now, &self.stuck_questions.borrow(), &pauses) {
             Some(h) => format!("after {:.1} s, {h}\n          {waited}", self.deadline.as_secs_f64()),
             None => waited,
         }
@@ -137,7 +156,7 @@ mod tests {
         p.caught = mask(Signal::SIGCHLD) | mask(Signal::SIGSEGV);
         p.blocked = mask(Signal::SIGCHLD);
         assert_eq!(whereabouts(&p, None), Where::InHandler(Signal::SIGCHLD));
-        let d = describe(&p, Where::InHandler(Signal::SIGCHLD), Some("parent"));
+        let d = describe(&p, Where::InHandler(Signal::SIGCHLD), Some("parent"), None);
         assert_eq!(
             d,
             "the parent (2) is still inside its SIGCHLD handler, running (SIGCHLD blocked while it runs)"
@@ -178,9 +197,14 @@ mod tests {
             Where::InHandler(Signal::SIGCHLD),
             "does your loop end when waitpid says StillAlive?".to_string(),
         )];
-        let h = headline(&t, &t, &q).unwrap();
+        let pauses = [(3, "the child waits".to_string())].into();
+        let h = headline(&t, &t, &q, &pauses).unwrap();
         assert!(h.starts_with("the parent (2) is still inside its SIGCHLD handler"), "{h}");
         assert!(h.ends_with("— does your loop end when waitpid says StillAlive?"), "{h}");
         assert!(!h.contains("(3)"), "the paused child tells less: {h}");
+        let mut only_child = t.clone();
+        only_child.procs.remove(&2);
+        let h = headline(&only_child, &only_child, &q, &pauses).unwrap();
+        assert_eq!(h, "process 3 (x) waits at the pause \"the child waits\"");
     }
 }
