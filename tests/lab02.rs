@@ -4,6 +4,7 @@
 use harness::prelude::*;
 
 /// Post 002 holds: an exited child is a zombie (Z) of its parent until the parent waits.
+// hint: 2
 #[test]
 fn an_exited_child_is_a_zombie_until_its_parent_waits() {
     let sc = Scenario::start(lab!(), &[]);
@@ -11,9 +12,13 @@ fn an_exited_child_is_a_zombie_until_its_parent_waits() {
     let child = sc.role("child");
     sc.paused("the child has exited; the parent has not waited");
     sc.step("the child exits; the parent is paused and has not called waitpid");
-    sc.until("the child is a zombie (Z) whose parent is still the parent", |t| {
-        t.zombie(child) && t.ppid(child) == Some(parent)
+    let t = sc.until("the child has exited: a zombie (Z) of the parent, or gone", |t| {
+        t.zombie(child) || t.gone(child)
     });
+    sc.expect(
+        t.zombie(child) && t.ppid(child) == Some(parent),
+        "the child is a zombie (Z) whose parent is still the parent: nobody has waited for it yet",
+    );
     sc.step("the parent goes on and calls waitpid");
     sc.release();
     sc.paused("the parent has reaped the child");
@@ -24,9 +29,13 @@ fn an_exited_child_is_a_zombie_until_its_parent_waits() {
             "after waitpid returned, child {child} is gone (reaped) while the parent {parent} is still alive"
         ),
     );
-    sc.until_stdout("the parent prints \"reaped <pid>: <status>\"", |out| {
-        out.contains(&format!("reaped {child}"))
-    });
+    sc.release();
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let out = sc.final_stdout();
+    sc.expect(
+        out.contains(&format!("reaped {child}: ")),
+        &format!("the parent prints \"reaped {child}: <status>\", the status waitpid gave it"),
+    );
     sc.claim(
         "zombie-visible",
         &format!("child {child} was Z with ppid {parent} while the parent had not waited"),

@@ -2,21 +2,49 @@
 //! solutions/03-orphan (`cargo test -p sol03`).
 
 use harness::prelude::*;
+use rstest::rstest;
+
+/// How soon after its parent's death the orphan must report its new parent (it watches
+/// getppid() every millisecond; a child that slept instead is late).
+const PROMPT_MS: i128 = 150;
 
 /// Post 002 says the orphan is "managed by pid 1". Partly: it goes to the nearest child
 /// subreaper (the sandbox here), and only without one to pid 1.
-#[test]
-fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1() {
-    let sc = Scenario::start(lab!(), &[]);
+///
+/// The parent is kept alive for a while (100 ms, then 400 ms in the second case) before it
+/// exits: a child that reports while its parent still lives did not wait to be orphaned, and
+/// one that reports more than 150 ms after the death was not watching — whatever it slept,
+/// a child that looks only once fails one of the two cases, every run. The second case also
+/// runs without a PID namespace, where the sandbox is not pid 1: "wait for pid 1" never ends.
+// hint: 1
+#[rstest]
+#[case::parent_lingers_100_ms(100, false)]
+#[case::parent_lingers_400_ms_no_pid_namespace(400, true)]
+fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1(#[case] linger_ms: u64, #[case] no_pidns: bool) {
+    let setup = if no_pidns { Setup::default().without_pid_namespace() } else { Setup::default() };
+    let sc = Scenario::start_with(lab!(), &[], setup);
+    sc.when_stuck(Where::Asleep, "does your child wait until getppid() changes — to any pid, not only 1?");
     let parent = sc.role("parent");
     let child = sc.role("child");
     let sandbox = sc.sandbox_pid();
     sc.paused("the parent is about to exit");
     sc.show("the child has started; its parent is still alive");
+    sc.stays(
+        &format!("the child does not report a new parent while its parent {parent} still lives"),
+        Duration::from_millis(linger_ms),
+        |_| sc.notes_now("new-ppid").is_empty(),
+    );
     sc.step("the parent exits without waiting; the child goes on");
     sc.release();
     sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let died = sc.reaped_at(parent).unwrap_or(0);
     let adopter: i32 = sc.note(child, "new-ppid").parse().unwrap_or(-1);
+    let reported = sc.notes("new-ppid", 1)[0].2;
+    let late_ms = (reported - died) / 1_000_000;
+    sc.expect(
+        late_ms <= PROMPT_MS,
+        &format!("the orphan reports its new parent at once (it watches getppid()): within {PROMPT_MS} ms of the parent's death — observed {late_ms} ms"),
+    );
     sc.expect(
         adopter == sandbox,
         &format!(

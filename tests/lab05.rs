@@ -6,6 +6,7 @@
 //! that path and leaves the workers running as orphans. The exercise makes the workers die
 //! with the parent however it dies.
 
+use harness::Kind;
 use harness::prelude::*;
 use rstest::rstest;
 
@@ -153,9 +154,13 @@ fn guarded_workers_die_with_a_killed_parent(#[case] sig: Signal) {
 /// The race in the exercise, made certain with a handshake: every worker is held before it
 /// arms its guard, the parent is killed, then the workers go on. PR_SET_PDEATHSIG armed now is
 /// lost (the parent is already gone); a guard that checks getppid() still ends the worker.
-#[test]
-fn a_worker_whose_parent_died_before_it_armed_its_guard_still_ends() {
-    let sc = Scenario::start(lab!(), &["--arm-late"]);
+/// Also run without a PID namespace, where the worker's new parent (the sandbox) is not pid 1:
+/// a guard that waits for "getppid() == 1" does not see its parent's death there.
+// hint: 2
+#[rstest]
+fn a_worker_whose_parent_died_before_it_armed_its_guard_still_ends(#[values(false, true)] no_pidns: bool) {
+    let setup = if no_pidns { Setup::default().without_pid_namespace() } else { Setup::default() };
+    let sc = Scenario::start_with(lab!(), &["--arm-late"], setup);
     let sandbox = sc.sandbox_pid();
     let parent = sc.role("parent");
     let workers = sc.roles("worker", WORKERS);
@@ -180,6 +185,46 @@ fn a_worker_whose_parent_died_before_it_armed_its_guard_still_ends() {
         &format!("every worker {workers:?} notices its parent is already gone, ends, and is reaped"),
         |t| workers.iter().all(|&w| t.gone(w)),
     );
+    for &w in &workers {
+        let how = sc.exit_of(w);
+        sc.expect(ended_cleanly(how), &format!("the sandbox reaped worker {w}: {how} (no panic, no crash)"));
+    }
+    sc.until_empty();
+}
+
+/// The race *inside* the guard, made certain by a gate of the harness: each worker is stopped
+/// just before its prctl(PR_SET_PDEATHSIG) reaches the kernel, the parent is killed, then the
+/// workers go on. A guard that checked getppid() *before* arming saw its parent alive — and
+/// the signal it arms now will never come. Arm first, then check: the check sees the death.
+/// (A guard without prctl never reaches the gate; its worker is let go at work.)
+// hint: 3
+#[test]
+fn a_parent_that_dies_between_the_check_and_the_arming_still_ends_its_workers() {
+    const GATE: &str = "prctl(PR_SET_PDEATHSIG)";
+    let sc = Scenario::start_with(lab!(), &[], Setup::default().gate_pdeathsig());
+    sc.when_stuck(Where::Asleep, "does the worker arm PR_SET_PDEATHSIG first and check getppid() after?");
+    let parent = sc.role("parent");
+    let workers = sc.roles("worker", WORKERS);
+    let gated = |pid: i32| sc.events().iter().any(|e| e.pid == pid && e.kind == Kind::Pause(GATE.into()));
+    sc.until("every worker is stopped at its prctl(PR_SET_PDEATHSIG), or at work without one", |t| {
+        workers.iter().all(|&w| {
+            (gated(w) && t.get(w).is_some_and(|p| p.at_pause()))
+                || sc.notes_now("printed").iter().any(|(p, _, _)| *p == w)
+        })
+    });
+    sc.paused(WORKING);
+    sc.step("every worker is held just before prctl(PR_SET_PDEATHSIG); the parent is killed with SIGKILL");
+    sc.signal(parent, Signal::SIGKILL);
+    sc.expect_eq(sc.exit_of(parent), Exit::Signal(9, false), "the parent dies of SIGKILL");
+    sc.step("the workers arm PR_SET_PDEATHSIG now — too late for it — and go on");
+    for &w in &workers {
+        if gated(w) {
+            sc.release_pid(w);
+        }
+    }
+    sc.until(&format!("every worker {workers:?} notices its parent is gone, ends, and is reaped"), |t| {
+        workers.iter().all(|&w| t.gone(w))
+    });
     for &w in &workers {
         let how = sc.exit_of(w);
         sc.expect(ended_cleanly(how), &format!("the sandbox reaped worker {w}: {how} (no panic, no crash)"));

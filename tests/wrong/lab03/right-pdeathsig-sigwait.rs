@@ -1,0 +1,50 @@
+// right: arms PR_SET_PDEATHSIG (SIGUSR1, blocked), then checks getppid() once, and only if the parent still lives waits for the signal with sigwait
+//! Lab 03 — orphan: the parent exits first.
+//!
+//! Post 002: "if the parent ends before the child, the child is handed to pid 1". On Linux the
+//! orphan goes to the nearest ancestor that made itself a *child subreaper*
+//! (PR_SET_CHILD_SUBREAPER: systemd --user, container inits, this kit's sandbox), and only
+//! without one to pid 1 of the pid namespace. The child can see it happen: getppid() changes.
+
+use nix::unistd::{ForkResult, fork, getpgrp, getpid, getppid};
+use std::time::Duration;
+
+fn main() {
+    let _: NoArgs = labkit::args();
+    labkit::role("parent");
+    let parent = getpid();
+
+    // SAFETY: one thread.
+    // ANCHOR: fork
+    match unsafe { fork() }.expect("fork") {
+        ForkResult::Child => {
+            labkit::role("child");
+            println!("child {}: my parent is {}, my group {}", getpid(), getppid(), getpgrp());
+            // Wait until we are orphaned: getppid() stops naming the parent that forked us.
+            let usr1 = nix::sys::signal::SigSet::from(nix::sys::signal::Signal::SIGUSR1);
+            usr1.thread_block().expect("sigprocmask");
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGUSR1).expect("prctl");
+            // Armed first, checked second: a parent that died before the arming is seen here.
+            if getppid() == parent {
+                usr1.wait().expect("sigwait");
+            }
+            let adopter = getppid();
+            labkit::note_num("new-ppid", adopter.as_raw());
+            println!("child {}: orphaned, adopted by {adopter}, still in group {}", getpid(), getpgrp());
+            // An orphan is not dead: it keeps running until its work is done.
+            labkit::pause("the orphan keeps running");
+            println!("child {}: done", getpid());
+        }
+        ForkResult::Parent { child } => {
+            // The parent lingers a moment (the spec decides how long), so the child surely
+            // starts while its parent is alive; then it exits without waiting.
+            labkit::pause("the parent is about to exit");
+            println!("parent {parent}: exiting without waiting for {child}");
+        }
+    }
+    // ANCHOR_END: fork
+}
+
+/// Lab 03 takes no arguments.
+#[derive(clap::Parser)]
+struct NoArgs {}
