@@ -5,6 +5,7 @@ use harness::prelude::*;
 use rstest::rstest;
 
 /// fork() returns twice: the child is a new process whose parent is the caller.
+// hint: 1
 #[test]
 fn the_child_is_a_new_process_whose_parent_is_the_caller() {
     let sc = Scenario::start(lab!(), &[]);
@@ -34,6 +35,7 @@ fn the_child_is_a_new_process_whose_parent_is_the_caller() {
 
 /// Post 002 holds; post 003's "shares the same memory state" does not hold for state: a
 /// write lands in the writer's own copy of the page.
+// hint: 2
 #[test]
 fn a_variable_is_copied_not_shared() {
     let sc = Scenario::start(lab!(), &[]);
@@ -106,6 +108,7 @@ fn a_map_shared_counter_is_seen_by_both() {
 
 /// Text still buffered at fork() is in both copies of the buffer: printed twice when stdout
 /// is a pipe, unless flushed before forking.
+// hint: 1
 #[rstest]
 #[case::flushed(&[], 1)]
 #[case::not_flushed(&["--no-flush"], 2)]
@@ -130,6 +133,7 @@ fn buffered_output_is_duplicated_only_when_not_flushed(#[case] args: &[&str], #[
 /// mapped by both (shared, half of each in each one's Pss); once the child writes them, each
 /// process has its own copy (private). Post 003's "shares the same memory state" is half
 /// true: the *pages* are shared until a write — no write is ever seen by the other.
+// hint: 2
 #[test]
 fn pages_are_shared_after_fork_until_the_child_writes_them() {
     const MIB: u64 = 16;

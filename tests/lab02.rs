@@ -48,6 +48,7 @@ fn an_exited_child_is_a_zombie_until_its_parent_waits() {
 
 /// When the parent exits without waiting, its zombie is reparented to the nearest subreaper —
 /// here the sandbox — which reaps it. Not to pid 1.
+// hint: 1
 #[test]
 fn a_zombie_left_behind_is_reaped_by_the_subreaper() {
     let sc = Scenario::start(lab!(), &["--no-wait"]);

@@ -78,6 +78,7 @@ fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1(#[case] linger_ms: u6
 }
 
 /// The orphan keeps printing after its parent has gone.
+// hint: 2
 #[test]
 fn an_orphan_keeps_running_after_its_parent_is_gone() {
     let sc = Scenario::start(lab!(), &[]);

@@ -12,6 +12,7 @@ const PERIOD_MS: i64 = 100;
 /// N children exit while SIGCHLD is blocked: the kernel keeps *one* SIGCHLD pending, and
 /// unblocking delivers it once. A handler that calls waitpid once per signal reaps one child
 /// and leaves N-1 zombies; the post's idea of looping reaps them all.
+// hint: 1
 #[rstest]
 #[case::one_child(1)]
 #[case::ten_children(10)]
@@ -72,6 +73,7 @@ fn n_exits_while_sigchld_is_blocked_make_one_signal_so_the_handler_must_loop(#[c
 /// The point of the handler: a child is reaped as soon as it has exited. Polling leaves it a
 /// zombie until the next poll — half a period on average. Bounds, not exact figures: the
 /// handler's median must stay under a fifth of the period, polling's above a quarter of it.
+// hint: 2
 #[test]
 fn a_handler_reaps_at_once_polling_leaves_each_zombie_until_the_next_poll() {
     let n = 5;
@@ -138,6 +140,7 @@ fn a_handler_reaps_at_once_polling_leaves_each_zombie_until_the_next_poll() {
 
 /// With SIGCHLD ignored, children are never zombies: the kernel discards them at exit, while
 /// the parent is paused and has not waited. waitpid then has nothing to wait for.
+// hint: 1
 #[test]
 fn with_sigchld_ignored_the_kernel_reaps_and_no_zombie_appears() {
     let n = 10;
@@ -184,6 +187,7 @@ fn with_sigchld_ignored_the_kernel_reaps_and_no_zombie_appears() {
 /// still alive, it calls waitpid again and again inside the handler, and the parent's own code
 /// never runs. Observed for a bounded time (the parent burns ≥ 50 ms of CPU), then ended by
 /// letting the other child exit.
+// hint: 2
 #[test]
 fn the_posts_handler_loop_spins_while_another_child_is_alive() {
     let sc =
@@ -294,6 +298,7 @@ fn a_handler_that_stops_at_0_returns_while_another_child_is_alive() {
 /// rest, like Python ≥ 3.5. The handler, installed once with sigaction, runs all three times.
 /// The spec lets each child exit only once it sees the parent asleep; nanosleep and sleep ask
 /// for 10 s, so they can only end early if the signal cut them short.
+// hint: 1
 #[test]
 fn a_sigchld_cuts_nanosleep_short_but_not_std_thread_sleep() {
     let ms = 400;

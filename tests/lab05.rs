@@ -41,6 +41,7 @@ fn parent_ran_its_exit_path(sc: &Scenario) -> bool {
 
 /// Post 000 and 003 hold on this path: when the parent ends normally its exit path stops every
 /// worker — Python's atexit hook for daemon=True, done by hand in Rust.
+// hint: 1
 #[rstest]
 #[case::daemon_only(&["--daemon-only"])]
 #[case::guarded(&[])]
@@ -82,6 +83,7 @@ fn the_normal_exit_path_stops_every_worker(#[case] args: &[&str]) {
 /// Post 000 holds: after `kill -9` of the parent the children keep running. So they do after
 /// a SIGTERM the parent does not handle. Post 003 ("a daemon child terminates when its parent
 /// terminates") fails: nothing in the kernel ties them to the parent.
+// hint: 1
 #[rstest]
 #[case::sigkill(Signal::SIGKILL)]
 #[case::sigterm_unhandled(Signal::SIGTERM)]
@@ -121,6 +123,7 @@ fn daemon_workers_outlive_a_killed_parent(#[case] sig: Signal) {
 
 /// The exercise: guarded workers end when their parent is killed, and the sandbox (their new
 /// parent) reaps them.
+// hint: 2
 #[rstest]
 #[case::sigkill(Signal::SIGKILL)]
 #[case::sigterm_unhandled(Signal::SIGTERM)]
@@ -156,7 +159,7 @@ fn guarded_workers_die_with_a_killed_parent(#[case] sig: Signal) {
 /// lost (the parent is already gone); a guard that checks getppid() still ends the worker.
 /// Also run without a PID namespace, where the worker's new parent (the sandbox) is not pid 1:
 /// a guard that waits for "getppid() == 1" does not see its parent's death there.
-// hint: 2
+// hint: 3
 #[rstest]
 fn a_worker_whose_parent_died_before_it_armed_its_guard_still_ends(#[values(false, true)] no_pidns: bool) {
     let setup = if no_pidns { Setup::default().without_pid_namespace() } else { Setup::default() };

@@ -35,6 +35,7 @@ fn reaped_by_parent(sc: &Scenario, parent: i32) -> Vec<String> {
 
 /// The handler was registered after the forks: it is in the parent's table of dispositions
 /// (SigCgt has TERM), not in the children's — they still have the default action.
+// hint: 1
 #[rstest]
 #[case::parent(None)]
 #[case::child_0(Some(0))]
@@ -66,6 +67,7 @@ fn a_handler_registered_after_fork_is_in_the_parent_only(#[case] child: Option<u
 /// `kill -15 <child>`: the child has no handler, so the default action kills it — it alone.
 /// The parent and the other children go on. The parent joins in order: a child other than
 /// child 0 stays a zombie, because the parent is blocked in waitpid() for child 0.
+// hint: 1
 #[rstest]
 #[case::child_0(0)]
 #[case::child_1(1)]
@@ -137,6 +139,7 @@ fn sigterm_to_a_child_kills_only_that_child(#[case] k: usize) {
 /// still join (reap) all three and exit 0. Without SA_RESTART (what Python's signal.signal
 /// does too) the waitpid the handler interrupted fails with EINTR — the post's "Interrupted
 /// system call"; with SA_RESTART the kernel restarts it and nothing is seen.
+// hint: 2
 #[rstest]
 #[case::without_sa_restart(&[], true)]
 #[case::with_sa_restart(&["--restart"], false)]

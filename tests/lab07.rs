@@ -148,6 +148,7 @@ fn settle(sc: &Scenario, procs: &Procs) -> BTreeMap<i32, usize> {
 /// The list is copied at each fork, so the SIGTERMs flow down to child 0 and stop: a finite
 /// cascade, bounded per process and in total; then silence — and every process is still
 /// alive, because every handler swallows SIGTERM.
+// hint: 1
 #[rstest]
 #[case::to_the_parent(3, Who::Parent)]
 #[case::to_child_0(3, Who::Child(0))]
@@ -277,6 +278,7 @@ fn the_posts_loop_is_a_finite_cascade_and_then_nothing_stops(#[case] n: usize, #
 
 /// The exercise: one SIGTERM to the parent ends the whole tree — every child stops by itself
 /// (exit status 0), the parent reaps them all and exits 0.
+// hint: 2
 #[rstest]
 #[case::three_children(3)]
 #[case::six_children(6)]
@@ -309,6 +311,7 @@ fn the_fix_one_sigterm_to_the_parent_ends_the_whole_tree(#[case] n: usize) {
 /// The exercise, other side: a child's copy of the list names the parent's children, not its
 /// own. A child that gets SIGTERM stops itself, and only itself; the parent and the other
 /// children keep running (stopping everyone from any member is lab 08's killpg).
+// hint: 3
 #[rstest]
 #[case::child_0(0)]
 #[case::child_1(1)]
@@ -340,7 +343,7 @@ fn the_fix_sigterm_to_a_child_stops_that_child_only(#[case] k: usize) {
 /// is held inside its own `println!("args is 1")` when the SIGTERM arrives: the handler must
 /// do only async-signal-safe work (an atomic store, write(2), kill). A `println!` in it finds
 /// stdout's buffer borrowed and aborts the process, every time.
-// hint: 1
+// hint: 2
 #[test]
 fn the_fix_a_sigterm_in_the_middle_of_a_println_runs_a_handler_that_does_not_print() {
     let sc = Scenario::start_with(lab!(), &[], Setup::default().hold_println("args is 1"));

@@ -67,6 +67,7 @@ fn notes_by_pid(sc: &Scenario, key: &str) -> Vec<(i32, String)> {
 
 /// Post 000's handler, `killpg(getpgid(getpid()), SIGKILL)`: SIGTERM to the parent or to any
 /// child kills the whole group, at once, parent included — and nobody cleans up.
+// hint: 1
 #[rstest]
 #[case::to_the_parent(Who::Parent)]
 #[case::to_child_0(Who::Child(0))]
@@ -117,6 +118,7 @@ fn posts_handler_sigkills_the_whole_group_whoever_gets_sigterm(#[case] who: Who)
 /// Started by a launcher without job control (a script, cron, a plain fork), the program is in
 /// the launcher's group: the group id is the launcher's pid, and the post's handler SIGKILLs
 /// the launcher too.
+// hint: 1
 #[rstest]
 #[case::to_the_parent(Who::Parent)]
 #[case::to_child_1(Who::Child(1))]
@@ -175,6 +177,7 @@ fn posts_handler_under_a_launcher_without_job_control_kills_the_launcher_too(#[c
 /// The fix: the program leads its own group (setpgid(0, 0) before forking), the handler sends
 /// SIGTERM to that group once, every member cleans up, and the launcher lives on, reaps the
 /// program and reports how it ended.
+// hint: 2
 #[rstest]
 #[case::to_the_parent(Who::Parent)]
 #[case::to_child_0(Who::Child(0))]
@@ -260,7 +263,7 @@ fn the_fix_stops_its_own_group_gracefully_and_spares_the_launcher(#[case] who: W
 /// gets SIGTERM at once, cleans up and exits. Run both as a job of a shell (a group leader in
 /// the shell's session) and as `setsid ./lab08` (the leader of a session of its own): a session
 /// leader already leads its group and may not move — `setpgid(0, 0)` fails with EPERM there.
-// hint: 1
+// hint: 4
 #[rstest]
 fn with_sigterm_to_the_group_from_outside_the_fix_stops_gracefully_too(
     #[values(false, true)] session_leader: bool,
@@ -281,6 +284,7 @@ fn with_sigterm_to_the_group_from_outside_the_fix_stops_gracefully_too(
 
 /// A child that ignores SIGTERM is SIGKILLed by the parent — only after the grace period, and
 /// only that child; the others have cleaned up by then.
+// hint: 4
 #[test]
 fn with_a_stubborn_child_the_fix_sigkills_it_only_after_the_grace_period() {
     const GRACE_MS: i128 = 1000;
@@ -348,7 +352,7 @@ fn with_a_stubborn_child_the_fix_sigkills_it_only_after_the_grace_period() {
 /// is held inside its own `println!("args is 1")` when the SIGTERM arrives: the handler must
 /// do only async-signal-safe work (an atomic swap, getpgid, killpg). A `println!` in it finds
 /// stdout's buffer borrowed and aborts the process, every time.
-// hint: 2
+// hint: 3
 #[test]
 fn the_fix_a_sigterm_in_the_middle_of_a_println_runs_a_handler_that_does_not_print() {
     let sc = Scenario::start_with(lab!(), &[], Setup::default().hold_println("args is 1"));

@@ -2,6 +2,7 @@
 
 mod book;
 mod grade;
+mod hints;
 mod judge;
 mod labs;
 mod reset;

@@ -293,8 +293,13 @@ pub fn check(lab: &Lab) -> Result<ExitCode, String> {
         passed + failed,
         out.elapsed.as_secs_f64()
     );
-    if let Some(h) = lab.hints().first() {
-        println!("\nHint 1: {h}\n(more: cargo lab hint {})", lab.number);
+    // The hint for the first failing test, as its spec tags it (hints.rs); else hint 1.
+    let spec_path = root().join(format!("tests/lab{:02}.rs", lab.number));
+    let spec = std::fs::read_to_string(spec_path).unwrap_or_default();
+    let n = fails.first().and_then(|(name, _)| crate::hints::hint_for(&spec, name)).unwrap_or(1);
+    let hints = lab.hints();
+    if let Some(h) = n.checked_sub(1).and_then(|i| hints.get(i)).or(hints.first()) {
+        println!("\nHint {n}: {h}\n(more: cargo lab hint {})", lab.number);
     }
     save_status(lab, "✗ failing");
     Ok(ExitCode::FAILURE)
