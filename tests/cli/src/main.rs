@@ -8,6 +8,7 @@ mod labs;
 mod reset;
 mod run;
 mod site;
+mod style;
 mod timing;
 
 use clap::{Parser, Subcommand};
@@ -18,27 +19,44 @@ use std::process::ExitCode;
 /// A student edits labs/NN-topic/src/main.rs and runs `cargo lab check N`.
 /// An instructor runs `cargo lab verify` once per machine.
 #[derive(Parser)]
-#[command(name = "cargo lab", bin_name = "cargo lab", version)]
+#[command(
+    name = "cargo lab",
+    bin_name = "cargo lab",
+    version,
+    after_help = "Examples:\n  cargo lab list            the labs, your verdicts, the next lab to do\n  cargo lab check 2         judge labs/02-zombie with its spec\n  cargo lab hint 2          one more hint\n  cargo lab demo 2          the reference solution's process tree, step by step\n  cargo lab doctor          what keeps each lab inside its sandbox here\n  cargo lab verify          instructors: the whole kit, on this machine"
+)]
 struct Cli {
+    /// Colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = style::Choice::Auto, value_name = "WHEN")]
+    color: style::Choice,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// List the labs, their titles and your last verdict.
+    /// List the labs, their titles, your last verdict, how many are done and the next one.
+    ///
+    /// Example: `cargo lab list`.
     List,
-    /// Run a lab's spec against your code (labs/NN-*) and explain the verdict.
+    /// Run a lab's spec against your code (labs/NN-*) and explain the verdict: the process
+    /// tree it expected and the one it saw, and the hint for the test that failed.
+    ///
+    /// Example: `cargo lab check 2` (also 02, lab02 or 02-zombie).
     Check {
         /// Lab number, e.g. 2.
         lab: String,
     },
     /// Check a lab again each time you save its source (Ctrl-C to stop).
+    ///
+    /// Example: `cargo lab watch 2`, with your editor in another window.
     Watch {
         /// Lab number, e.g. 2.
         lab: String,
     },
     /// Show the next hint for a lab (one more each time).
+    ///
+    /// Example: `cargo lab hint 2`; `cargo lab hint 2 --reset` starts over.
     Hint {
         /// Lab number, e.g. 2.
         lab: String,
@@ -50,6 +68,8 @@ enum Command {
         reset: bool,
     },
     /// Run the reference solution in the sandbox and narrate what happens to the process tree.
+    ///
+    /// Example: `cargo lab demo 2`, or `cargo lab demo 4 post` for the tests named *post*.
     Demo {
         /// Lab number, e.g. 2.
         lab: String,
@@ -57,8 +77,16 @@ enum Command {
         filter: Option<String>,
     },
     /// Instructors: prove every solution passes its spec and every untouched starter fails its
-    /// spec by an assertion (not a compile error, not a timeout).
-    Verify,
+    /// spec by an assertion (not a compile error, not a timeout); run the wrong-answer
+    /// catalogues; check the book as built.
+    ///
+    /// Example: `cargo lab verify`, or `cargo lab verify --repeat 20` to hunt races (every
+    /// solution's spec 20 times).
+    Verify {
+        /// Run each solution's spec this many times.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        repeat: u32,
+    },
     /// Instructors: run the wrong-answer catalogues (tests/wrong/labNN/*.rs): every wrong answer
     /// must be rejected by its `rejected-by` test, by an assertion; every right one accepted.
     /// Each is built in a scratch copy of the lab (target/proclab/judge), never in labs/.
@@ -70,9 +98,13 @@ enum Command {
     },
     /// Run every lab's reference scenario here and print the posts' claims beside what this
     /// machine showed: holds, fails or partly.
+    ///
+    /// Example: `cargo lab tour`.
     Tour,
     /// Instructors: build the book (book/book) and check it as readers get it: no mdBook
     /// warning, every link and #anchor of the built HTML resolves, includes by ANCHOR only.
+    ///
+    /// Example: `cargo lab book`, then open book/book/index.html.
     Book,
     /// Put a lab's starter back (asks first; a copy of your version is kept).
     ///
@@ -98,6 +130,8 @@ enum Command {
     },
     /// Say what keeps each lab inside its sandbox on this machine: which layers the kernel
     /// offers (Landlock, PID namespace, seccomp), which are in use, and what each one stops.
+    ///
+    /// Example: `cargo lab doctor`; `PROCLAB_LAYERS=seccomp cargo test` runs with one layer.
     Doctor,
 }
 
@@ -120,6 +154,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    style::init(cli.color);
     run::stop_children_on_interrupt();
     let result = match cli.command {
         Command::List => run::list(),
@@ -127,7 +162,7 @@ fn main() -> ExitCode {
         Command::Watch { lab } => labs::find(&lab).and_then(|l| run::watch(&l)),
         Command::Hint { lab, all, reset } => labs::find(&lab).and_then(|l| run::hint(&l, all, reset)),
         Command::Demo { lab, filter } => labs::find(&lab).and_then(|l| run::demo(&l, filter.as_deref())),
-        Command::Verify => run::verify(),
+        Command::Verify { repeat } => run::verify(repeat),
         Command::Tour => run::tour(),
         Command::Judge { labs } => judge::command(&labs),
         Command::Book => site::command(),

@@ -1,6 +1,7 @@
 //! The subcommands: each runs cargo on the workspace and reads what it prints.
 
 use crate::labs::{self, Lab, root};
+use crate::say;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -208,7 +209,7 @@ pub fn list() -> Result<ExitCode, String> {
     if labs.is_empty() {
         return Err(format!("no labs found in {}", root().join("labs").display()));
     }
-    println!(" #  {:<48} your code", "lab");
+    say!(" #  {:<48} your code", "lab");
     let mut done = 0;
     let mut next = None;
     for lab in &labs {
@@ -220,20 +221,23 @@ pub fn list() -> Result<ExitCode, String> {
         } else if next.is_none() {
             next = Some(lab);
         }
-        println!("{:02}  {:<48} {status}", lab.number, lab.title);
+        say!("{:02}  {:<48} {status}", lab.number, lab.title);
     }
-    println!("\n{done} of {} labs done.", labs.len());
+    say!("\n{done} of {} labs done.", labs.len());
     match next {
-        Some(l) => println!(
+        Some(l) => say!(
             "Next: lab {:02}, {} — read labs/{}/README.md, then `cargo lab check {}`.",
-            l.number, l.title, l.dir, l.number
+            l.number,
+            l.title,
+            l.dir,
+            l.number
         ),
-        None => println!(
+        None => say!(
             "Every lab passes its spec. Compare yours with solutions/ and read the book's discussion questions."
         ),
     }
-    println!("cargo lab check N · cargo lab hint N · cargo lab demo N · cargo lab reset N");
-    println!("{}", harness::layers::summary());
+    say!("cargo lab check N · cargo lab hint N · cargo lab demo N · cargo lab reset N");
+    say!("{}", harness::layers::summary());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -241,9 +245,9 @@ pub fn list() -> Result<ExitCode, String> {
 
 pub fn doctor() -> Result<ExitCode, String> {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    println!("Linux {} — what keeps a lab's signals inside its own scenario:\n", kernel.trim());
+    say!("Linux {} — what keeps a lab's signals inside its own scenario:\n", kernel.trim());
     print!("{}", harness::layers::explain());
-    println!(
+    say!(
         "\nEach layer alone stops every route a lab has to signal a process outside its scenario:\n\
          tests/harness/tests/hostile.rs tries them all (cargo test -p harness --test hostile)."
     );
@@ -255,7 +259,7 @@ pub fn doctor() -> Result<ExitCode, String> {
 pub fn check(lab: &Lab) -> Result<ExitCode, String> {
     eprintln!("Lab {:02} — {}: building your code (labs/{})…", lab.number, lab.title, lab.dir);
     if build(&[lab.starter()], &format!("labs/{}", lab.dir)).is_err() {
-        println!("\n✗ labs/{} does not compile yet: fix the errors above (the first one first).", lab.dir);
+        say!("\n✗ labs/{} does not compile yet: fix the errors above (the first one first).", lab.dir);
         save_status(lab, "✗ does not compile");
         return Ok(ExitCode::FAILURE);
     }
@@ -263,31 +267,31 @@ pub fn check(lab: &Lab) -> Result<ExitCode, String> {
     let out = capture(spec(&lab.starter(), &[]), SPEC_LIMIT);
     let (passed, failed) = tally(&out.text);
     if out.ok {
-        println!(
+        say!(
             "✓ Lab {:02} passes its spec: {passed} of {passed} tests ({:.1} s).",
             lab.number,
             out.elapsed.as_secs_f64()
         );
-        println!("  Compare with the reference: solutions/{}/src/main.rs", lab.dir);
+        say!("  Compare with the reference: solutions/{}/src/main.rs", lab.dir);
         save_status(lab, "✓ passed");
         return Ok(ExitCode::SUCCESS);
     }
     if out.timed_out {
-        println!("{}", out.text.trim_end());
-        println!("\n✗ the spec did not finish within {} s and was stopped.", SPEC_LIMIT.as_secs());
+        say!("{}", out.text.trim_end());
+        say!("\n✗ the spec did not finish within {} s and was stopped.", SPEC_LIMIT.as_secs());
         save_status(lab, "✗ failing (timeout)");
         return Ok(ExitCode::FAILURE);
     }
     let fails = failures(&out.text);
     if fails.is_empty() {
-        println!("{}", out.text.trim_end());
+        say!("{}", out.text.trim_end());
     }
     for (name, report) in &fails {
-        println!("✗ {}", name.replace('_', " "));
-        println!("{}", report.trim_matches('\n'));
-        println!();
+        say!("✗ {}", name.replace('_', " "));
+        say!("{}", report.trim_matches('\n'));
+        say!();
     }
-    println!(
+    say!(
         "✗ Lab {:02}: {failed} of {} tests fail ({:.1} s).",
         lab.number,
         passed + failed,
@@ -299,7 +303,7 @@ pub fn check(lab: &Lab) -> Result<ExitCode, String> {
     let n = fails.first().and_then(|(name, _)| crate::hints::hint_for(&spec, name)).unwrap_or(1);
     let hints = lab.hints();
     if let Some(h) = n.checked_sub(1).and_then(|i| hints.get(i)).or(hints.first()) {
-        println!("\nHint {n}: {h}\n(more: cargo lab hint {})", lab.number);
+        say!("\nHint {n}: {h}\n(more: cargo lab hint {})", lab.number);
     }
     save_status(lab, "✗ failing");
     Ok(ExitCode::FAILURE)
@@ -338,7 +342,7 @@ pub fn watch(lab: &Lab) -> Result<ExitCode, String> {
     let mut seen = newest_change(lab);
     loop {
         let _ = check(lab)?;
-        println!(
+        say!(
             "
 watching labs/{}/src — save a change to check again (Ctrl-C to stop)",
             lab.dir
@@ -348,7 +352,7 @@ watching labs/{}/src — save a change to check again (Ctrl-C to stop)",
             let now = newest_change(lab);
             if now != seen {
                 seen = now;
-                println!(
+                say!(
                     "
 ────────────────────────────────────────────────────────────────"
                 );
@@ -368,22 +372,22 @@ pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
     let file = state_dir().join(format!("hints-{:02}", lab.number));
     if reset {
         let _ = std::fs::remove_file(&file);
-        println!("Lab {:02}: hints start again from hint 1.", lab.number);
+        say!("Lab {:02}: hints start again from hint 1.", lab.number);
         return Ok(ExitCode::SUCCESS);
     }
     if all {
         for (i, h) in hints.iter().enumerate() {
-            println!("Hint {} of {}:\n{h}\n", i + 1, hints.len());
+            say!("Hint {} of {}:\n{h}\n", i + 1, hints.len());
         }
         return Ok(ExitCode::SUCCESS);
     }
     let shown: usize = std::fs::read_to_string(&file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
     let next = shown.min(hints.len() - 1);
-    println!("Lab {:02} — hint {} of {}:\n\n{}", lab.number, next + 1, hints.len(), hints[next]);
+    say!("Lab {:02} — hint {} of {}:\n\n{}", lab.number, next + 1, hints.len(), hints[next]);
     if next + 1 == hints.len() {
-        println!("\nThat was the last hint. (cargo lab hint {} --reset to start over)", lab.number);
+        say!("\nThat was the last hint. (cargo lab hint {} --reset to start over)", lab.number);
     } else {
-        println!("\n(run it again for hint {})", next + 2);
+        say!("\n(run it again for hint {})", next + 2);
     }
     let _ = std::fs::write(&file, (next + 1).to_string());
     Ok(ExitCode::SUCCESS)
@@ -394,9 +398,9 @@ pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
 pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
     eprintln!("Lab {:02} — {}: building the reference solution…", lab.number, lab.title);
     build(&[lab.solution()], &format!("the reference solution of lab {:02}", lab.number))?;
-    println!("Lab {:02} — {}", lab.number, lab.title);
-    println!("The reference solution (solutions/{}) runs in a sandbox. Each step shows the", lab.dir);
-    println!("process tree as /proc reports it: pid, role, state (R/S/Z), process group, signals.");
+    say!("Lab {:02} — {}", lab.number, lab.title);
+    say!("The reference solution (solutions/{}) runs in a sandbox. Each step shows the", lab.dir);
+    say!("process tree as /proc reports it: pid, role, state (R/S/Z), process group, signals.");
     let mut args = vec!["--nocapture", "--test-threads=1"];
     if let Some(f) = filter {
         args.push(f);
@@ -418,7 +422,7 @@ pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
             ran += 1;
         }
         if !noise {
-            println!("{line}");
+            say!("{line}");
         }
     }
     let mut err = String::new();
@@ -434,34 +438,52 @@ pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
     if ran == 0 {
         return Err(format!("no spec test of lab {:02} matches '{}'", lab.number, filter.unwrap_or("")));
     }
-    println!(
+    say!(
         "\n{ran} scenario(s) shown. Now predict, then try it yourself: labs/{} (cargo lab check {}).",
-        lab.dir, lab.number
+        lab.dir,
+        lab.number
     );
     Ok(ExitCode::SUCCESS)
 }
 
 // ----- verify ----------------------------------------------------------------------------
 
-pub fn verify() -> Result<ExitCode, String> {
+/// `repeat`: run each solution's spec that many times (races show up as a failed run).
+pub fn verify(repeat: u32) -> Result<ExitCode, String> {
     let labs = labs::all();
+    let repeat = repeat.max(1);
     let started = Instant::now();
     eprintln!("verify: building {} labs and their solutions…", labs.len());
     let mut build = cargo();
     build.args(["test", "-q", "--no-run", "--workspace"]);
     let b = capture(build, Duration::from_secs(1800));
     if !b.ok {
-        println!("{}", b.text);
+        say!("{}", b.text);
         return Err("the workspace does not build".into());
     }
-    println!("{}", harness::layers::summary());
+    say!("{}", harness::layers::summary());
     let mut bad = 0;
     for lab in &labs {
         let mut problems: Vec<String> = Vec::new();
-        let sol = capture(spec(&lab.solution(), &[]), SPEC_LIMIT);
+        let mut sol = capture(spec(&lab.solution(), &[]), SPEC_LIMIT);
+        let mut failed_runs = u32::from(!sol.ok);
+        for run in 2..=repeat {
+            eprint!("\r  lab {:02}: solution run {run} of {repeat}…", lab.number);
+            let again = capture(spec(&lab.solution(), &[]), SPEC_LIMIT);
+            if !again.ok {
+                failed_runs += 1;
+                if sol.ok {
+                    sol = again; // keep a failing run's output to show
+                }
+            }
+        }
+        if repeat > 1 {
+            eprint!("\r{:60}\r", "");
+        }
         let (sp, sf) = tally(&sol.text);
-        if !sol.ok {
-            problems.push(format!("solution fails {sf} test(s):\n{}", indent(&sol.text)));
+        if failed_runs > 0 {
+            let runs = if repeat > 1 { format!(" in {failed_runs} of {repeat} runs") } else { String::new() };
+            problems.push(format!("solution fails {sf} test(s){runs}:\n{}", indent(&sol.text)));
         }
         let st = capture(spec(&lab.starter(), &[]), SPEC_LIMIT);
         let (tp, tf) = tally(&st.text);
@@ -482,17 +504,17 @@ pub fn verify() -> Result<ExitCode, String> {
             format!("fails by assertion in {tf} of {} tests", tp + tf)
         };
         problems.extend(static_checks(lab));
-        println!(
+        say!(
             "lab {:02} {:<34} solution {} {sp} passed ({:.1} s) · starter {} {starter_word} ({:.1} s)",
             lab.number,
             lab.dir,
-            if sol.ok { "✓" } else { "✗" },
+            if failed_runs == 0 { "✓" } else { "✗" },
             sol.elapsed.as_secs_f64(),
             if problems.iter().any(|p| p.contains("starter")) { "✗" } else { "✓" },
             st.elapsed.as_secs_f64(),
         );
         for p in &problems {
-            println!("   ✗ {p}");
+            say!("   ✗ {p}");
         }
         if !problems.is_empty() {
             bad += 1;
@@ -506,18 +528,18 @@ pub fn verify() -> Result<ExitCode, String> {
     }
     let leaks = leftover_processes();
     if !leaks.is_empty() {
-        println!("✗ processes from target/ still running after the runs: {leaks:?}");
+        say!("✗ processes from target/ still running after the runs: {leaks:?}");
         bad += 1;
     }
     let secs = started.elapsed().as_secs_f64();
     if bad == 0 {
-        println!(
+        say!(
             "verify: all {} labs good — every solution passes, every starter fails by assertion ({secs:.1} s)",
             labs.len()
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("verify: {bad} problem(s) ({secs:.1} s)");
+        say!("verify: {bad} problem(s) ({secs:.1} s)");
         Ok(ExitCode::FAILURE)
     }
 }
@@ -648,11 +670,11 @@ pub fn tour() -> Result<ExitCode, String> {
         sections.push((lab, seen));
     }
 
-    println!("\nMyths and facts, as this machine showed them");
-    println!("============================================");
+    say!("\nMyths and facts, as this machine showed them");
+    say!("============================================");
     let (mut holds, mut fails, mut partly) = (0, 0, 0);
     for (lab, seen) in &sections {
-        println!("\nLab {:02} — {}", lab.number, lab.title);
+        say!("\nLab {:02} — {}", lab.number, lab.title);
         for s in seen {
             let v = s.claim.verdict.to_lowercase();
             let word = if v.starts_with("holds") {
@@ -667,7 +689,7 @@ pub fn tour() -> Result<ExitCode, String> {
             };
             let detail =
                 s.claim.verdict.split_once(':').map(|(_, d)| format!(" ({})", d.trim())).unwrap_or_default();
-            println!("  post {}: {}", s.claim.post, strip_md(&s.claim.claim));
+            say!("  post {}: {}", s.claim.post, strip_md(&s.claim.claim));
             match s.observed.first() {
                 Some(o) => {
                     let more = if s.observed.len() > 1 {
@@ -675,22 +697,22 @@ pub fn tour() -> Result<ExitCode, String> {
                     } else {
                         String::new()
                     };
-                    println!("    {word}{detail} — seen here: {o}{more}");
+                    say!("    {word}{detail} — seen here: {o}{more}");
                 }
-                None => println!("    {word}{detail} — NOT CONFIRMED on this machine"),
+                None => say!("    {word}{detail} — NOT CONFIRMED on this machine"),
             }
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    say!(
         "\n{} claims: {holds} hold, {fails} fail, {partly} hold only partly — in {secs:.1} s.",
         holds + fails + partly
     );
     if broken > 0 {
-        println!("✗ {broken} lab(s) could not confirm their claims (see above).");
+        say!("✗ {broken} lab(s) could not confirm their claims (see above).");
         return Ok(ExitCode::FAILURE);
     }
-    println!("Every verdict above was asserted by a spec on this machine: tests/labNN.rs.");
+    say!("Every verdict above was asserted by a spec on this machine: tests/labNN.rs.");
     Ok(ExitCode::SUCCESS)
 }
 
