@@ -1,4 +1,4 @@
-// right: a self-pipe instead of a signalfd — one handler for all four signals writes the signal's number into a non-blocking pipe and does nothing else; the main loop polls the pipe and does the work
+// right: a self-pipe instead of a signalfd — one handler for all four signals writes the signal's number into a non-blocking pipe and does nothing else; the main loop drains the pipe, then acts: stop requests before deaths (the bytes' order is not the signals'), and the signals stay blocked across each fork until the worker has its own handlers
 //! Lab 16 — the capstone: a pre-fork supervisor.
 //!
 //! Everything from the earlier labs in one program, the way gunicorn's arbiter or tini does it:
@@ -133,6 +133,10 @@ impl Supervisor {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(e) => panic!("poll: {e}"),
             }
+            // Drain the pipe first: the bytes come in the order the handlers ran, and a
+            // handler can interrupt another (a SIGCHLD's byte can land before the SIGINT's
+            // that caused the death). Then act in a fixed order: stop, SIGHUP, deaths.
+            let mut got: Vec<Signal> = Vec::new();
             let mut buf = [0u8; 64];
             loop {
                 let n = match nix::unistd::read(&self.wake, &mut buf) {
@@ -141,14 +145,16 @@ impl Supervisor {
                     Err(Errno::EINTR) => continue,
                     Err(e) => panic!("read the self-pipe: {e}"),
                 };
-                for &byte in &buf[..n] {
-                    match Signal::try_from(c_int::from(byte)) {
-                        Ok(Signal::SIGCHLD) => self.reap(),
-                        Ok(sig @ (Signal::SIGTERM | Signal::SIGINT)) => self.stop(sig, 0),
-                        Ok(Signal::SIGHUP) => self.rotate(),
-                        _ => {}
-                    }
-                }
+                got.extend(buf[..n].iter().filter_map(|&b| Signal::try_from(c_int::from(b)).ok()));
+            }
+            if let Some(&sig) = got.iter().find(|s| matches!(s, Signal::SIGTERM | Signal::SIGINT)) {
+                self.stop(sig, 0);
+            }
+            if got.contains(&Signal::SIGHUP) {
+                self.rotate();
+            }
+            if got.contains(&Signal::SIGCHLD) {
+                self.reap();
             }
             if self.stop_deadline.is_some_and(|d| Instant::now() >= d) && !self.grace_over {
                 self.grace_is_over();
@@ -264,6 +270,15 @@ impl Supervisor {
     /// Forks a worker into `slot`.
     fn spawn(&mut self, slot: usize) {
         std::io::stdout().flush().expect("flush stdout");
+        // Until the worker has its own handlers it has the supervisor's: a SIGTERM meant for
+        // it would only write a byte into a pipe. Blocked across the fork, it waits instead;
+        // the worker unblocks once its handlers are in place.
+        let mut mask = SigSet::empty();
+        for sig in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+            mask.add(sig);
+        }
+        let mut before = SigSet::empty();
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut before)).expect("sigprocmask");
         // SAFETY: one thread; the child runs only the worker and never returns here.
         match unsafe { fork() }.expect("fork") {
             ForkResult::Child => {
@@ -281,6 +296,7 @@ impl Supervisor {
             ForkResult::Parent { child } => {
                 self.slots[slot] = Some(Worker { pid: child, generation: self.generation });
                 labkit::note("spawned", &format!("{child} {slot}"));
+                sigprocmask(SigmaskHow::SIG_SETMASK, Some(&before), None).expect("sigprocmask");
             }
         }
     }
