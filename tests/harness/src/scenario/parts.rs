@@ -5,7 +5,9 @@
 //! - a process that announced a part twice (`labkit::role` called again, or a second role);
 //! - more processes announcing a role than the spec asked for (`role` asks for one,
 //!   `roles(name, n)` for n): a child that forked children of its own in the parent's loop;
-//! - more processes stopping at a pause than the spec waited for there (`paused`).
+//! - more processes stopping at a pause than the spec waited for there (`paused`);
+//! - a process still running once the program's first process has ended, which the spec never
+//!   met (by `role`, `roles` or `paused`): a child that outlived its part.
 //!
 //! On by default in every spec. A spec that means it opts out: [`Scenario::role_may_repeat`]
 //! for one role, [`Scenario::parts_unchecked`] for all.
@@ -22,10 +24,16 @@ pub(super) struct Parts {
     asked: RefCell<HashMap<String, usize>>,
     /// Roles any number of processes may play (the spec said so).
     free: RefCell<HashSet<String>>,
+    /// The processes the spec met: returned by `role`, `roles` or `paused`.
+    met: RefCell<BTreeSet<i32>>,
     off: Cell<bool>,
 }
 
 impl Parts {
+    pub(super) fn met(&self, pids: &[i32]) {
+        self.met.borrow_mut().extend(pids.iter().copied());
+    }
+
     pub(super) fn asked_for(&self, role: &str, n: usize) {
         let mut a = self.asked.borrow_mut();
         let e = a.entry(role.to_string()).or_insert(0);
@@ -54,7 +62,12 @@ impl Scenario {
         let free = self.parts.free.borrow().clone();
         let taken = self.pauses_taken.borrow().clone();
         let pids_at_pauses = self.pids_paused.borrow().clone();
-        problems(&self.events(), &asked, &free, &taken, &pids_at_pauses)
+        let events = self.events();
+        if let Some(p) = problems(&events, &asked, &free, &taken, &pids_at_pauses) {
+            return Some(p);
+        }
+        let met = self.parts.met.borrow().clone();
+        outlived(&events, &met, &free, &self.snapshot())
     }
 }
 
@@ -131,6 +144,33 @@ pub(super) fn problems(
     None
 }
 
+/// A process still running once the program's first process has ended and been reaped, that
+/// the spec never met and whose part (role) is not one it left free.
+pub(super) fn outlived(
+    events: &[Event],
+    met: &BTreeSet<i32>,
+    free: &HashSet<String>,
+    t: &crate::tree::Tree,
+) -> Option<String> {
+    let main = events.iter().find_map(|e| match e.kind {
+        Kind::Spawn(p) => Some(p),
+        _ => None,
+    })?;
+    if !events.iter().any(|e| matches!(e.kind, Kind::Exited(p, _) if p == main)) {
+        return None;
+    }
+    let stray = t.lab_procs().find(|p| {
+        !p.is_zombie() && !met.contains(&p.pid) && !t.roles.get(&p.pid).is_some_and(|r| free.contains(r))
+    })?;
+    let part = t.roles.get(&stray.pid).map(|r| format!(" (\"{r}\")")).unwrap_or_default();
+    Some(format!(
+        "every process ends with its part — but the program's first process {main} has ended and process {}{part} \
+         ({}) is still running, which the scenario never met: a child that outlived its part (did it return into \
+         main's code instead of exiting?)",
+        stray.pid, stray.comm
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +215,25 @@ mod tests {
         assert_eq!(problems(&ev, &a, &HashSet::new(), &HashMap::new(), &seen), None);
         // A role the spec never asked about is not counted.
         assert_eq!(problems(&ev, &asked(&[]), &HashSet::new(), &HashMap::new(), &HashMap::new()), None);
+    }
+
+    #[test]
+    fn a_process_left_running_after_the_program_ended_is_flagged_unless_met() {
+        use crate::tree::{Tree, fake_proc};
+        let ev = [
+            Event { pid: 1, t_ns: 0, kind: Kind::Spawn(2) },
+            role(2, "parent"),
+            role(3, "child"),
+            Event { pid: 1, t_ns: 0, kind: Kind::Exited(2, crate::trace::Exit::Code(0)) },
+        ];
+        let mut t = Tree { root: 1, ..Default::default() };
+        t.procs.insert(1, fake_proc(1, 0, 1, 1, 'S'));
+        t.procs.insert(3, fake_proc(3, 1, 2, 1, 'S'));
+        t.roles.insert(3, "child".into());
+        let p = outlived(&ev, &BTreeSet::new(), &HashSet::new(), &t).unwrap();
+        assert!(p.contains("process 3 (\"child\")"), "{p}");
+        assert_eq!(outlived(&ev, &[3].into(), &HashSet::new(), &t), None, "the spec met it");
+        assert_eq!(outlived(&ev[..3], &BTreeSet::new(), &HashSet::new(), &t), None, "the program still runs");
     }
 
     #[test]

@@ -71,6 +71,7 @@ impl Scenario {
             self.remember(p);
         }
         self.parts.asked_for(role, n);
+        self.parts.met(&pids);
         pids
     }
 
@@ -125,6 +126,7 @@ impl Scenario {
         });
         self.pauses_taken.borrow_mut().insert(label.to_string(), taken + 1);
         self.pids_paused.borrow_mut().entry(label.to_string()).or_default().insert(pid);
+        self.parts.met(&[pid]);
         self.to_release.borrow_mut().push_back(pid);
         self.remember(pid);
         pid
