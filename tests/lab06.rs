@@ -252,3 +252,35 @@ fn a_sigterm_in_the_middle_of_a_println_runs_a_handler_that_does_not_print() {
     let expected: Vec<String> = kids.iter().map(|c| format!("{c} killed by SIGTERM")).collect();
     sc.expect_eq(reaped_by_parent(&sc, parent), expected, "the parent joined every child");
 }
+
+/// A join must wait again every time it is interrupted, not only once. Here the program was
+/// started with SIGTERM ignored (only the parent installs a handler; its children keep the
+/// launcher's SIG_IGN), so the handler's SIGTERMs end nobody and the join goes on waiting —
+/// and a second SIGTERM interrupts the retried waitpid too.
+// hint: 2
+#[test]
+fn the_join_waits_again_as_often_as_it_is_interrupted() {
+    let sc = Scenario::start_with(lab!(), &[], Setup::default().ignoring(Signal::SIGTERM));
+    let (parent, kids) = started(&sc);
+    for round in 1..=2 {
+        sc.step(&format!(
+            "kill -15 the parent (SIGTERM number {round}): the children ignore the handler's SIGTERMs"
+        ));
+        sc.signal(parent, Signal::SIGTERM);
+        sc.notes("join-error", round);
+        let t = sc.until("the parent leaves waitpid: back in it, or gone", |t| {
+            t.in_waitpid(parent) || t.gone(parent) || t.zombie(parent)
+        });
+        sc.expect(
+            t.in_waitpid(parent),
+            &format!("after the interruption number {round}, the parent waits for child 0 again (blocked in waitpid)"),
+        );
+    }
+    sc.step("the children are killed (SIGKILL): the join collects them");
+    for &k in &kids {
+        sc.signal(k, Signal::SIGKILL);
+    }
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent joins every child and exits normally");
+    let expected: Vec<String> = kids.iter().map(|c| format!("{c} killed by SIGKILL")).collect();
+    sc.expect_eq(reaped_by_parent(&sc, parent), expected, "the parent joined every child");
+}
