@@ -207,8 +207,8 @@ fn after_eintr_the_join_waits_again_but_gives_up_on_echild() {
     sc.step("SIGCHLD is ignored (the launcher's doing): the kernel reaps each child as it dies");
     sc.step("kill -15 the parent: its handler terminates the children; its waitpid fails with EINTR");
     sc.signal(parent, Signal::SIGTERM);
-    sc.until("the parent gives its join up and exits (or has seen more than two errors)", |t| {
-        t.gone(parent) || sc.notes_now("join-error").len() > 2
+    sc.until("the parent gives its join up and exits (or has seen more than two errors)", |_| {
+        sc.exit_now(parent).is_some() || sc.notes_now("join-error").len() > 2
     });
     let errors: Vec<String> = sc.notes_now("join-error").into_iter().map(|(_, v, _)| v).collect();
     sc.expect_eq(
