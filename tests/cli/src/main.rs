@@ -1,6 +1,7 @@
 //! `cargo lab`: the kit's command line. See `cargo lab --help`.
 
 mod book;
+mod figures;
 mod grade;
 mod hints;
 mod judge;
@@ -128,6 +129,18 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Instructors: draw the book's figures (book/src/figures/labNN-*.svg) from real runs of the
+    /// reference solutions: the process tree at each look, who signalled whom, the timeline.
+    ///
+    /// Example: `cargo lab figures` (all), `cargo lab figures 5`, `cargo lab figures --check`
+    /// (draw again and fail if a committed figure differs: CI runs it).
+    Figures {
+        /// Only these labs' figures (default: all).
+        labs: Vec<String>,
+        /// Draw into a scratch directory and compare with the committed figures.
+        #[arg(long)]
+        check: bool,
+    },
     /// Say what keeps each lab inside its sandbox on this machine: which layers the kernel
     /// offers (Landlock, PID namespace, seccomp), which are in use, and what each one stops.
     ///
@@ -167,6 +180,7 @@ fn main() -> ExitCode {
         Command::Judge { labs } => judge::command(&labs),
         Command::Book => site::command(),
         Command::Doctor => run::doctor(),
+        Command::Figures { labs, check } => figures::command(check, &labs),
         Command::Reset { lab, yes } => labs::find(&lab).and_then(|l| reset::reset(&l, yes)),
         Command::Grade { labs, out } => grade::grade(&labs, out),
     };

@@ -209,8 +209,10 @@ enum Verdict {
 }
 
 /// Answers notifications until the lab's last process is gone (the listener then reports an
-/// error). Every refusal is written on the trace.
+/// error). Every refusal is written on the trace; with `PROCLAB_FIGURE` set (`cargo lab
+/// figures`), so is every signal the lab sends: `signal <sender> <sig> pid|group <id> <call>`.
 pub fn supervise(listener: i32, me: Pid) {
+    let figure = std::env::var_os("PROCLAB_FIGURE").is_some_and(|v| !v.is_empty());
     loop {
         let mut req = Notif::default();
         // SAFETY: RECV fills a zeroed seccomp_notif of the size its number encodes (80 bytes).
@@ -227,7 +229,12 @@ pub fn supervise(listener: i32, me: Pid) {
             continue;
         }
         let resp = match &verdict {
-            Verdict::Continue => Resp { id: req.id, val: 0, error: 0, flags: USER_NOTIF_FLAG_CONTINUE },
+            Verdict::Continue => {
+                if let Some(what) = figure.then(|| sent(&req)).flatten() {
+                    super::trace(&what);
+                }
+                Resp { id: req.id, val: 0, error: 0, flags: USER_NOTIF_FLAG_CONTINUE }
+            }
             Verdict::Refuse(why) => {
                 super::trace(&format!("refused {} {why}", req.pid));
                 Resp { id: req.id, val: 0, error: -sys::EPERM, flags: 0 }
@@ -264,6 +271,42 @@ fn judge(req: &Notif, me: Pid) -> Verdict {
         },
         _ => Verdict::Continue,
     }
+}
+
+/// The signal an allowed call sends, as a trace record (`None` for signal 0, a mere probe, and
+/// for fcntl, which sends nothing now).
+fn sent(req: &Notif) -> Option<String> {
+    let a = |i: usize| req.args[i];
+    let caller = req.pid as Pid;
+    let n = req.nr as u32;
+    let (sig, target, call) = match n {
+        _ if n == nr::KILL => {
+            let pid = a(0) as i32;
+            let target = match pid {
+                // SAFETY: getpgid has no memory effects.
+                0 => format!("group {}", unsafe { sys::getpgid(caller) }),
+                p if p > 0 => format!("pid {p}"),
+                g => format!("group {}", -g),
+            };
+            (a(1), target, "kill")
+        }
+        _ if n == nr::TKILL => (a(1), format!("pid {}", thread_group(a(0) as Pid)), "tkill"),
+        _ if n == nr::TGKILL => (a(2), format!("pid {}", a(0) as i32), "tgkill"),
+        _ if n == nr::RT_TGSIGQUEUEINFO => (a(2), format!("pid {}", a(0) as i32), "rt_tgsigqueueinfo"),
+        _ if n == nr::RT_SIGQUEUEINFO => (a(1), format!("pid {}", a(0) as i32), "rt_sigqueueinfo"),
+        PIDFD_SEND_SIGNAL => {
+            let t = pidfd_target(caller, a(0) as i32)?;
+            let target = if a(3) & PIDFD_SIGNAL_PROCESS_GROUP != 0 {
+                format!("group {}", pgid_of(t)?)
+            } else {
+                format!("pid {t}")
+            };
+            (a(1), target, "pidfd_send_signal")
+        }
+        _ => return None,
+    };
+    let sig = sig as i32;
+    (sig > 0).then(|| format!("signal {caller} {sig} {target} {call}"))
 }
 
 /// kill(2)'s first argument: a pid, 0 (my group), -1 (everyone), -pgid.

@@ -130,6 +130,8 @@ pub struct Scenario {
     pauses_taken: RefCell<HashMap<String, usize>>,
     narrate: bool,
     narrated_stdout: Cell<usize>,
+    /// `PROCLAB_FIGURE`: what `cargo lab figures` draws (figure.rs).
+    figure: figure::Recorder,
     done: bool,
 }
 
@@ -348,6 +350,7 @@ impl Scenario {
             pauses_taken: RefCell::new(HashMap::new()),
             narrate: std::env::var_os("PROCLAB_NARRATE").is_some(),
             narrated_stdout: Cell::new(0),
+            figure: figure::Recorder::from_env(),
             done: false,
         };
         sc.until_ready(layers.has("pidns"));
@@ -509,6 +512,7 @@ fn indent(text: &str, pad: &str) -> String {
 }
 mod act;
 pub mod cleanup;
+pub mod figure;
 mod hygiene;
 pub mod memory;
 mod parts;

@@ -63,6 +63,10 @@ impl Scenario {
                 }
             );
         }
-        safety::send(target, sig, self.runner, t)
+        let sent = safety::send(target, sig, self.runner, t);
+        if let Ok(at) = sent {
+            self.figure_sent(target, sig, at);
+        }
+        sent
     }
 }

@@ -28,6 +28,7 @@ impl Scenario {
             None
         } else {
             self.sync_trace();
+            self.figure_write();
             self.parts_problem().map(|p| {
                 let t = self.snapshot();
                 self.report(&p, &t)

@@ -10,6 +10,7 @@ impl Scenario {
     /// Records a step of the scenario (shown in failure reports and narrated by `cargo lab demo`).
     pub fn step(&self, text: &str) {
         self.steps.borrow_mut().push(text.to_string());
+        self.figure_mark("step", text, None);
         if self.narrate {
             self.narrate_stdout();
             println!("\n▶ {text}");
@@ -18,6 +19,7 @@ impl Scenario {
 
     /// In a demo, draws the tree now under `title`.
     pub fn show(&self, title: &str) {
+        self.figure_mark("show", title, None);
         if self.narrate {
             let t = self.snapshot();
             self.narrate_stdout();
@@ -27,6 +29,7 @@ impl Scenario {
     }
 
     pub(super) fn narrate_ok(&self, what: &str, t: &Tree) {
+        self.figure_mark("ok", what, Some(t));
         if self.narrate {
             self.narrate_stdout();
             println!("  ✓ {what}   (+{} ms)", self.started.elapsed().as_millis());

@@ -117,6 +117,7 @@ impl Scenario {
     /// `"\x1c"` Ctrl-\, `"\x1a"` Ctrl-Z (with the terminal's default settings).
     #[track_caller]
     pub fn type_keys(&self, keys: &[u8]) {
+        self.figure_keys(keys);
         if let Err(e) = (&self.terminal().master).write_all(keys) {
             self.fail(&format!("keys can be typed on the terminal ({e})"));
         }
