@@ -51,7 +51,7 @@ pub const FIGURES: &[Spec] = &[
     Spec {
         lab: 8,
         name: "fixed",
-        test: "the_fix_stops_its_own_group_gracefully_and_spares_the_launcher::case_2_to_child_0",
+        test: "the_fix_stops_its_own_group_gracefully_and_spares_the_launcher::case_3_to_child_1",
         title: "the fix: SIGTERM to one child, its handler signals the program's own group",
     },
     Spec {

@@ -415,16 +415,29 @@ impl Record {
             tree.sort_by_key(|p| p.n);
             looks.push((m.t, if m.kind == "step" { phase } else { step }, tree));
         }
+        // Two alike looks in a row are one column — unless something happened between them
+        // (a signal, a reaping): "the same tree after it" is then the news.
+        let mut events: Vec<i64> =
+            self.sent.iter().map(|s| s.t).chain(self.keys.iter().map(|k| k.t)).collect();
+        for e in &self.trace {
+            let w = words(&e.line);
+            if w.first() == Some(&"signal") || (w.first() == Some(&"exit") && e.pid == root) {
+                events.push(e.t);
+            }
+        }
         let mut columns: Vec<Column> = Vec::new();
         let mut starts: Vec<i64> = Vec::new();
+        let mut last_t = i64::MIN;
         for (t, phase, tree) in looks {
+            let quiet = !events.iter().any(|&e| last_t < e && e <= t);
             match columns.last_mut() {
-                Some(c) if c.tree == tree => c.steps.1 = phase,
+                Some(c) if c.tree == tree && quiet => c.steps.1 = phase,
                 _ => {
                     columns.push(Column { steps: (phase, phase), tree });
                     starts.push(t);
                 }
             }
+            last_t = t;
         }
         // Gap g holds what happened after look g-1 began and before look g began.
         let gap_of = |t: i64| starts.iter().take_while(|&&s| s <= t).count();

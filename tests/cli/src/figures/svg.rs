@@ -292,7 +292,14 @@ pub fn render(fig: &Figure, id: &str, title: &str) -> Result<String, String> {
     // ----- 1. the tree at each look ------------------------------------------------------
     pen.text(MARGIN, y + 12.0, "h", "The process tree at each look");
     y += 22.0;
-    let trees: Vec<TreeRows> = fig.columns.iter().map(tree_rows).collect();
+    // A look alike the one before (something happened between them) says so, and no more.
+    let same_as_before = |k: usize| k > 0 && fig.columns[k].tree == fig.columns[k - 1].tree;
+    let trees: Vec<TreeRows> = fig
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(k, c)| if same_as_before(k) { TreeRows { rows: Vec::new() } } else { tree_rows(c) })
+        .collect();
     let need = trees.iter().map(|t| tree_width(fig, t)).fold(120.0, f64::max) + 20.0;
     let gap = 8.0;
     let avail = WIDTH - 2.0 * MARGIN;
@@ -302,14 +309,16 @@ pub fn render(fig: &Figure, id: &str, title: &str) -> Result<String, String> {
         return Err(format!("a tree is {need:.0} px wide, more than the {avail:.0} px of the page"));
     }
     for (r, chunk) in trees.chunks(per_row).enumerate() {
-        let h = chunk.iter().map(|t| t.rows.len()).max().unwrap_or(0) as f64 * ROW + 30.0;
+        let h = chunk.iter().map(|t| t.rows.len().max(1)).max().unwrap_or(1) as f64 * ROW + 30.0;
         for (i, t) in chunk.iter().enumerate() {
             let k = r * per_row + i;
             let px = MARGIN + i as f64 * (pw + gap);
             pen.rect(px, y, pw, h, "panel");
             pen.circle_num(px + 14.0, y + 13.0, k + 1);
             pen.text(px + 28.0, y + 17.0, "s", &fig.columns[k].label());
-            if t.rows.is_empty() {
+            if same_as_before(k) {
+                pen.text(px + 10.0, y + 40.0, "s muted", &format!("the same tree as {k}"));
+            } else if t.rows.is_empty() {
                 pen.text(px + 10.0, y + 40.0, "s muted", "(no process left)");
             }
             draw_tree(&mut pen, fig, t, px + 10.0, y + 26.0, false);
@@ -348,35 +357,39 @@ pub fn render(fig: &Figure, id: &str, title: &str) -> Result<String, String> {
         ("paused", "paused (labkit::pause)"),
         ("stopped", "stopped"),
         ("zombie", "zombie"),
+        ("unknown", "after a signal, unseen until its end"),
     ] {
-        pen.rect(lx, y + 3.0, 14.0, 8.0, &format!("life {class}"));
+        if class == "unknown" {
+            pen.rect(lx, y + 6.0, 14.0, 2.0, "life unknown");
+        } else {
+            pen.rect(lx, y + 3.0, 14.0, 8.0, &format!("life {class}"));
+        }
         pen.text(lx + 18.0, y + 11.0, "s", word);
         lx += 18.0 + word.chars().count() as f64 * CH_S + 14.0;
     }
-    pen.line(lx + 2.0, y, lx + 2.0, y + 14.0, "endmark", None);
-    let ends = "exit N, †SIG: reaped by the sandbox; reaped: by its parent";
-    pen.text(lx + 8.0, y + 11.0, "s", ends);
     y += 20.0;
     let mut lx = MARGIN;
+    pen.line(lx + 2.0, y, lx + 2.0, y + 14.0, "endmark", None);
+    let ends = "exit N, †SIG: reaped by the sandbox · reaped: by its parent";
+    pen.text(lx + 8.0, y + 11.0, "s", ends);
+    lx += 8.0 + ends.chars().count() as f64 * CH_S + 18.0;
     let used: Vec<&str> = {
         let mut v: Vec<&str> = fig.gaps.iter().flat_map(|g| &g.signals).map(|s| sig_class(s.sig)).collect();
         v.sort();
         v.dedup();
         v
     };
-    if !used.is_empty() {
-        for (class, word) in
-            [("kill", "SIGKILL"), ("term", "SIGTERM"), ("int", "SIGINT, SIGQUIT"), ("other", "other signals")]
-        {
-            if !used.contains(&class) {
-                continue;
-            }
-            pen.line(lx, y + 7.0, lx + 16.0, y + 7.0, &format!("arrow {class}"), Some(class));
-            pen.text(lx + 22.0, y + 11.0, "s", word);
-            lx += 22.0 + word.chars().count() as f64 * CH_S + 14.0;
+    for (class, word) in
+        [("kill", "SIGKILL"), ("term", "SIGTERM"), ("int", "SIGINT/QUIT"), ("other", "others")]
+    {
+        if !used.contains(&class) {
+            continue;
         }
-        y += 20.0;
+        pen.line(lx, y + 7.0, lx + 16.0, y + 7.0, &format!("arrow {class}"), Some(class));
+        pen.text(lx + 22.0, y + 11.0, "s", word);
+        lx += 22.0 + word.chars().count() as f64 * CH_S + 14.0;
     }
+    y += 20.0;
     for (i, s) in fig.steps.iter().enumerate() {
         let lines = wrap(&format!("step {}: {s}", i + 1), ((WIDTH - 2.0 * MARGIN) / CH_S) as usize - 4);
         for (j, l) in lines.iter().enumerate() {
@@ -528,6 +541,7 @@ fn draw_flows(pen: &mut Pen, fig: &Figure, flows: &[Flow], lanes: &[From], y: f6
     }
     let step = ((room / 0.75 - 20.0) / arcs.len().max(1) as f64).clamp(6.0, 22.0);
     let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut labels: Vec<(f64, f64, String, String)> = Vec::new();
     for (rank, &k) in order.iter().enumerate() {
         let (y1, y2, x_end, i) = arcs[k];
         let fl = &flows[i];
@@ -576,7 +590,11 @@ fn draw_flows(pen: &mut Pen, fig: &Figure, flows: &[Flow], lanes: &[From], y: f6
         let label = flow_label(fl.2, fl.1, &fl.3, fl.5);
         let w = label.chars().count() as f64 * CH_S;
         let (lx, ly) = place(&mut placed, lx, ly, w);
-        pen.text(lx, ly, &format!("s sig {class}"), &label);
+        labels.push((lx, ly, format!("s sig {class}"), label));
+    }
+    // The names last, over the arcs (with a halo of the page's colour).
+    for (x, y, class, text) in labels {
+        pen.text(x, y, &class, &text);
     }
     Ok(y + rows.len() as f64 * pitch + 14.0)
 }
@@ -664,13 +682,30 @@ fn draw_timeline(pen: &mut Pen, fig: &Figure, lanes: &[From], mut y: f64) -> Res
             let brief = fig.gaps[g].brief.contains(&p.n);
             let (x_end, gap_end) = (end_x(g), gx[g] + gap_w[g]);
             let born = gx[g] + 6.0;
+            // Where the first signal of this gap reaches it: its state changes from there.
+            let hit = fig.gaps[g].signals.iter().position(|s| s.reaches.contains(&p.n)).map(|i| slot_x(g, i));
             match (prev, next) {
+                (Some(a), Some(b)) if hit.is_some() => {
+                    let h = hit.unwrap_or(x_end);
+                    bar(pen, gx[g], h, a);
+                    bar(pen, h, gap_end, b);
+                }
                 (Some(a), Some(b)) if a == b => bar(pen, gx[g], gap_end, a),
                 (Some(a), Some(b)) => {
                     bar(pen, gx[g], x_end, a);
                     bar(pen, x_end, gap_end, b);
                 }
-                (Some(a), None) => bar(pen, gx[g], if end.is_some() { x_end } else { gap_end }, a),
+                (Some(a), None) => {
+                    let stop = if end.is_some() { x_end } else { gap_end };
+                    match hit.filter(|&h| h < stop) {
+                        // Reached by a signal, then ended: what it was in between, no look saw.
+                        Some(h) => {
+                            bar(pen, gx[g], h, a);
+                            pen.rect(h, ly - 1.0, stop - h, 2.0, "life unknown");
+                        }
+                        None => bar(pen, gx[g], stop, a),
+                    }
+                }
                 (None, Some(b)) => {
                     pen.line(born, ly - 6.0, born, ly + 6.0, "fork", None);
                     bar(pen, born, gap_end, b);
@@ -692,6 +727,7 @@ fn draw_timeline(pen: &mut Pen, fig: &Figure, lanes: &[From], mut y: f64) -> Res
         }
     }
     // Signals: an arrow from the sender to every process it reached, the name beside it.
+    let mut labels: Vec<(f64, f64, String, String)> = Vec::new();
     for (g, gap) in fig.gaps.iter().enumerate() {
         for (i, s) in gap.signals.iter().enumerate() {
             let x = slot_x(g, i);
@@ -701,7 +737,7 @@ fn draw_timeline(pen: &mut Pen, fig: &Figure, lanes: &[From], mut y: f64) -> Res
             let targets: Vec<f64> = s.reaches.iter().filter_map(|&n| lane_y(From::Proc(n))).collect();
             pen.rect(x - 2.5, fy - 2.5, 5.0, 5.0, &format!("dot {class}"));
             if targets.is_empty() {
-                pen.text(x + 4.0, fy - 6.0, &label_class, &sig_label(s));
+                labels.push((x + 4.0, fy - 6.0, label_class, sig_label(s)));
             } else if targets.len() == 1 && (targets[0] - fy).abs() < 0.5 {
                 // To itself (raise, abort): a small loop above the lane.
                 pen.path(
@@ -710,7 +746,7 @@ fn draw_timeline(pen: &mut Pen, fig: &Figure, lanes: &[From], mut y: f64) -> Res
                     Some(class),
                 );
                 pen.touch(x + 17.0, fy - 15.0);
-                pen.text(x + 4.0, fy - 11.0, &label_class, &sig_label(s));
+                labels.push((x + 4.0, fy - 11.0, label_class, sig_label(s)));
             } else {
                 let down = targets.iter().any(|&t| t > fy);
                 let up = targets.iter().any(|&t| t < fy);
@@ -720,9 +756,12 @@ fn draw_timeline(pen: &mut Pen, fig: &Figure, lanes: &[From], mut y: f64) -> Res
                 }
                 // Between the sender's lane and the next one in the arrow's direction.
                 let ly = if down || !up { fy + ROW / 2.0 + 3.5 } else { fy - ROW / 2.0 + 3.5 };
-                pen.text(x + 4.0, ly, &label_class, &sig_label(s));
+                labels.push((x + 4.0, ly, label_class, sig_label(s)));
             }
         }
+    }
+    for (x, y, class, text) in labels {
+        pen.text(x, y, &class, &text);
     }
     Ok(y + lanes.len() as f64 * ROW + 10.0)
 }
@@ -764,7 +803,8 @@ fn document(pen: &Pen, title: &str, height: f64) -> String {
 #{id} .box{{stroke-width:1.2;rx:3px}}\
 #{id} .box.neutral{{fill:{fg};fill-opacity:.06;stroke:{fg};stroke-opacity:.5}}\
 #{id} .box.outside{{fill:none;stroke:{fg};stroke-opacity:.5;stroke-dasharray:3 2}}\
-#{id} .box.zombie{{stroke-dasharray:3 2}}"
+#{id} .box.zombie{{stroke-dasharray:3 2}}\
+#{id} text.sig{{paint-order:stroke;stroke:var(--bg, #fff);stroke-width:3px;stroke-linejoin:round}}"
     );
     for (c, col) in STATE_COLORS {
         let _ = write!(
@@ -772,7 +812,10 @@ fn document(pen: &Pen, title: &str, height: f64) -> String {
             "#{id} .box.{c}{{fill:{col};fill-opacity:.16;stroke:{col}}}#{id} .life.{c}{{fill:{col}}}"
         );
     }
-    let _ = write!(css, "#{id} .life.zombie{{fill-opacity:.55}}#{id} .life.paused{{fill-opacity:.75}}");
+    let _ = write!(
+        css,
+        "#{id} .life.zombie{{fill-opacity:.55}}#{id} .life.paused{{fill-opacity:.75}}#{id} .life.unknown{{fill:{fg};fill-opacity:.45}}"
+    );
     for (c, col) in SIG_COLORS {
         let _ = write!(
             css,

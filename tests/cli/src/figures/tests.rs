@@ -247,6 +247,35 @@ fn a_signal_sent_again_between_two_looks_is_drawn_once() {
 }
 
 #[test]
+fn alike_looks_with_a_signal_between_them_stay_two_columns() {
+    // Lab 07's story: a cascade of SIGTERMs, and after it the same tree — that is the news.
+    let procs: &[P] = &[(1, 0, 1, "S", ""), (2, 1, 2, "S", ""), (3, 2, 2, "S", "")];
+    let looks: &[Look] = &[("step", "a", 10, procs), ("step", "b", 30, procs), ("end", "c", 50, procs)];
+    let r = record(1, looks, r#"{"t":35,"sig":15,"pid":2}"#, &["1 0 spawn 2", "1 40 signal 2 15 pid 3 kill"]);
+    let fig = r.figure();
+    let labels: Vec<String> = fig.columns.iter().map(|c| c.label()).collect();
+    assert_eq!(labels, vec!["start–step 1", "step 2"]);
+    // The first two looks, alike with nothing between them, are one column; the spec's kill
+    // and the lab's reply lie between it and the end's look.
+    assert_eq!(fig.gaps[1].signals.len(), 2, "{:?}", fig.gaps);
+    assert!(render(&SPEC, &r).unwrap().contains("the same tree as 1"));
+}
+
+#[test]
+fn a_ctrl_c_typed_on_the_terminal_signals_the_foreground_group() {
+    let json = r#"{"lab":"sol99","test":"t","layers":"seccomp","root":1,
+        "marks":[{"t":10,"kind":"step","text":"^C","tree":[
+            {"pid":1,"ppid":0,"pgid":1,"tpgid":-1,"state":"S","wchan":"","comm":"sandbox"},
+            {"pid":2,"ppid":1,"pgid":2,"tpgid":2,"state":"S","wchan":"","comm":"lab"},
+            {"pid":3,"ppid":2,"pgid":2,"tpgid":2,"state":"S","wchan":"","comm":"lab"}]}],
+        "sent":[],"keys":[{"t":20,"keys":"\u0003"}],"trace":[{"pid":1,"t":0,"line":"spawn 2"}]}"#;
+    let fig = Record::parse(json).unwrap().figure();
+    let s = &fig.gaps[1].signals[0];
+    assert_eq!((s.from, s.to, s.sig, s.how.as_str()), (From::Terminal, To::Group(2), 2, "^C"));
+    assert_eq!(s.reaches, vec![2, 3]);
+}
+
+#[test]
 fn text_is_escaped() {
     assert_eq!(svg::esc("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
     let procs: &[P] = &[(1, 0, 1, "S", ""), (2, 1, 2, "S", "")];
