@@ -27,7 +27,12 @@ fn headings(text: &str) -> HashSet<String> {
         if line.trim_start().starts_with("```") {
             in_code = !in_code;
         } else if !in_code && line.starts_with('#') {
-            ids.insert(slug(line));
+            // An explicit id (`## Title {#id}`) wins: it keeps anchors the same in every
+            // language of the book, whatever the translated heading says.
+            match line.trim_end().strip_suffix('}').and_then(|l| l.rsplit_once("{#")) {
+                Some((_, id)) => ids.insert(id.to_string()),
+                None => ids.insert(slug(line)),
+            };
         }
     }
     ids
@@ -306,6 +311,12 @@ mod tests {
         let src = crate::labs::root().join("book/src");
         let problems = include_problems(&src);
         assert!(problems.is_empty(), "includes in the book:\n{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn explicit_heading_ids_win() {
+        let ids = headings("# A title {#a-title}\n## Zwei Wörter {#two-words}\n## plain heading\n");
+        assert!(ids.contains("a-title") && ids.contains("two-words") && ids.contains("plain-heading"), "{ids:?}");
     }
 
     #[test]

@@ -59,8 +59,13 @@ impl Lab {
         std::fs::read_to_string(self.sheet()).unwrap_or_default()
     }
     /// The hints of the sheet, in order (each `### Hint N` section).
+    /// `labs/NN-topic/hints.md`: the hints live apart from the sheet, so that reading the sheet
+    /// does not give them away; `cargo lab hint` rations them.
+    pub fn hints_file(&self) -> PathBuf {
+        root().join("labs").join(&self.dir).join("hints.md")
+    }
     pub fn hints(&self) -> Vec<String> {
-        hints_of(&self.sheet_text())
+        hints_of(&std::fs::read_to_string(self.hints_file()).unwrap_or_default())
     }
     /// Claim ids of the sheet's claims table.
     pub fn claim_ids(&self) -> Vec<String> {

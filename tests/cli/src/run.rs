@@ -367,7 +367,7 @@ watching labs/{}/src — save a change to check again (Ctrl-C to stop)",
 pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
     let hints = lab.hints();
     if hints.is_empty() {
-        return Err(format!("lab {:02} has no hints in {}", lab.number, lab.sheet().display()));
+        return Err(format!("lab {:02} has no hints in {}", lab.number, lab.hints_file().display()));
     }
     let file = state_dir().join(format!("hints-{:02}", lab.number));
     if reset {
@@ -553,7 +553,7 @@ fn static_checks(lab: &Lab) -> Vec<String> {
         return p;
     }
     if lab.hints().is_empty() {
-        p.push("the lab sheet has no hints (### Hint N between ANCHOR: hints markers)".into());
+        p.push(format!("no hints in {} (### Hint N between ANCHOR: hints markers)", lab.hints_file().display()));
     }
     let spec =
         std::fs::read_to_string(root().join(format!("tests/lab{:02}.rs", lab.number))).unwrap_or_default();
