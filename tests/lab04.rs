@@ -351,6 +351,12 @@ fn a_sigchld_cuts_nanosleep_short_but_not_std_thread_sleep() {
         nano == "EINTR" && nano_ms < 10_000 && nano_left > 0,
         &format!("nanosleep(10 s) returned early with EINTR and time left: {nano} after {nano_ms} ms, {nano_left} ms left"),
     );
+    // What nanosleep wrote back is the rest of the 10 s: slept + left = 10 000 ms, give or
+    // take the time between the call and the clock reads around it.
+    sc.expect(
+        (nano_ms + nano_left - 10_000).abs() <= 50,
+        &format!("the time left nanosleep reports is the rest of the 10 s: {nano_ms} ms slept + {nano_left} ms left ≈ 10 000 ms"),
+    );
     sc.expect(
         sleep_ms < 10_000,
         &format!("sleep(10) returned early: after {sleep_ms} ms, returning {sleep_left}"),

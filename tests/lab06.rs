@@ -243,6 +243,9 @@ fn a_sigterm_in_the_middle_of_a_println_runs_a_handler_that_does_not_print() {
     let terminated: Vec<i32> =
         sc.notes("terminate", N).iter().map(|(_, v, _)| v.parse().unwrap_or(-1)).collect();
     sc.expect_eq(terminated, kids.clone(), "the handler ran and terminated the children in its list");
+    sc.until_stdout("the handler's own line arrives, written with write(2) while the println! waits", |o| {
+        o.contains("parent: SIGTERM caught, terminating the children")
+    });
     sc.release_pid(parent);
     sc.expect_eq(
         sc.exit_of(parent),

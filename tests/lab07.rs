@@ -356,6 +356,9 @@ fn the_fix_a_sigterm_in_the_middle_of_a_println_runs_a_handler_that_does_not_pri
     sc.until_proc("the handler has returned: child 1 is back inside its println!, alive", victim, |p| {
         p.at_pause()
     });
+    sc.until_stdout("the handler's own line arrives, written with write(2) while the println! waits", |o| {
+        o.contains("SIGTERM caught: terminating every process in my list")
+    });
     sc.release_pid(victim);
     sc.until("child 1 finishes its println!, sees the flag and stops by itself (notes \"stopped\")", |t| {
         !t.alive(victim) && sc.notes_now("stopped").iter().any(|(p, v, _)| *p == victim && v == "clean")
