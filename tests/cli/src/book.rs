@@ -316,7 +316,10 @@ mod tests {
     #[test]
     fn explicit_heading_ids_win() {
         let ids = headings("# A title {#a-title}\n## Zwei Wörter {#two-words}\n## plain heading\n");
-        assert!(ids.contains("a-title") && ids.contains("two-words") && ids.contains("plain-heading"), "{ids:?}");
+        assert!(
+            ids.contains("a-title") && ids.contains("two-words") && ids.contains("plain-heading"),
+            "{ids:?}"
+        );
     }
 
     #[test]

@@ -71,6 +71,63 @@ impl Lab {
     pub fn claim_ids(&self) -> Vec<String> {
         claims_of(&self.sheet_text()).into_iter().map(|c| c.id).collect()
     }
+
+    /// `labs/NN-topic/<stem>.<suffix>.md` in the student's language (`README.zh-CN.md`) when
+    /// the language is not English and the translation exists, else `<stem>.md`.
+    fn here(&self, stem: &str) -> PathBuf {
+        let dir = root().join("labs").join(&self.dir);
+        if let Some(suffix) = i18n::current().file_suffix() {
+            let translated = dir.join(format!("{stem}.{suffix}.md"));
+            if translated.is_file() {
+                return translated;
+            }
+        }
+        dir.join(format!("{stem}.md"))
+    }
+
+    /// The lab sheet in the student's language (the English one if it is not translated).
+    pub fn sheet_here(&self) -> PathBuf {
+        self.here("README")
+    }
+
+    /// The title in the student's language (from the translated sheet's first line).
+    pub fn title_here(&self) -> String {
+        let t = title_of(&std::fs::read_to_string(self.sheet_here()).unwrap_or_default());
+        if t.is_empty() { self.title.clone() } else { t }
+    }
+
+    /// The hints file the student's language asks for (`hints.zh-CN.md` in Chinese), whether
+    /// or not it exists.
+    pub fn hints_file_here(&self) -> PathBuf {
+        match i18n::current().file_suffix() {
+            Some(suffix) => root().join("labs").join(&self.dir).join(format!("hints.{suffix}.md")),
+            None => self.hints_file(),
+        }
+    }
+
+    /// The hints in the student's language, and the file they came from: the translated hints
+    /// when they exist, else the English ones.
+    pub fn hints_here(&self) -> (Vec<String>, PathBuf) {
+        let file = self.here("hints");
+        let hints = hints_of(&std::fs::read_to_string(&file).unwrap_or_default());
+        if hints.is_empty() && file != self.hints_file() {
+            return (self.hints(), self.hints_file());
+        }
+        (hints, file)
+    }
+
+    /// Each claim of the English sheet, with the same row (by id) of the sheet in the
+    /// student's language, or the English row again where the translation lacks it.
+    pub fn claims_here(&self) -> Vec<(Claim, Claim)> {
+        let shown = claims_of(&std::fs::read_to_string(self.sheet_here()).unwrap_or_default());
+        claims_of(&self.sheet_text())
+            .into_iter()
+            .map(|c| {
+                let s = shown.iter().find(|s| s.id == c.id).cloned().unwrap_or_else(|| c.clone());
+                (c, s)
+            })
+            .collect()
+    }
 }
 
 /// A row of a lab sheet's claims table.
@@ -102,7 +159,7 @@ pub fn all() -> Vec<Lab> {
 pub fn find(arg: &str) -> Result<Lab, String> {
     let labs = all();
     let names = if labs.is_empty() {
-        "none found".to_string()
+        i18n::t!("lab-none-found")
     } else {
         labs.iter()
             .map(|l| format!("{:02} {}", l.number, l.dir.split_once('-').map(|(_, t)| t).unwrap_or(&l.dir)))
@@ -115,14 +172,15 @@ pub fn find(arg: &str) -> Result<Lab, String> {
         .chars()
         .take_while(|c| c.is_ascii_digit())
         .collect();
-    let n: u32 = digits.parse().map_err(|_| format!("'{arg}' is not a lab number (the labs: {names})"))?;
-    labs.into_iter().find(|l| l.number == n).ok_or_else(|| format!("there is no lab {n} (the labs: {names})"))
+    let n: u32 = digits.parse().map_err(|_| i18n::t!("lab-not-a-number", arg = arg, names = names))?;
+    labs.into_iter().find(|l| l.number == n).ok_or_else(|| i18n::t!("lab-no-such", number = n, names = names))
 }
 
 fn title_of(sheet: &str) -> String {
     let first = sheet.lines().next().unwrap_or("").trim_start_matches('#').trim();
+    // "Lab 02 — Title", also "实验 02 —— 标题" (a Chinese dash is two em dashes).
     match first.split_once('—') {
-        Some((_, t)) => t.trim().to_string(),
+        Some((_, t)) => t.trim_start_matches('—').trim().to_string(),
         None => first.to_string(),
     }
 }
@@ -178,6 +236,49 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].id, "z-vis");
         assert_eq!(c[0].verdict, "holds");
+    }
+
+    #[test]
+    fn reads_a_translated_sheet_alike() {
+        let zh = "# 实验 02 —— 僵尸进程：没人等待的子进程\n\n<!-- ANCHOR: claims -->\n| id | 文章 | 说法 | 结论 |\n|----|----|----|----|\n| zombie-pid1 | 002 | 父进程先结束时，子进程交给 pid 1。 | 部分成立：交给最近的子进程收割者 |\n<!-- ANCHOR_END: claims -->\n";
+        assert_eq!(title_of(zh), "僵尸进程：没人等待的子进程");
+        let c = claims_of(zh);
+        assert_eq!(c.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["zombie-pid1"]);
+        assert_eq!(c[0].verdict.split_once([':', '：']).map(|(_, d)| d), Some("交给最近的子进程收割者"));
+    }
+
+    /// A translated sheet or hints file must match the English one: the same claim ids (the
+    /// tour shows the translated rows by id) and the same number of hints (a spec's
+    /// `// hint: N` tag names the Nth hint in both languages).
+    #[test]
+    fn translations_of_sheets_and_hints_match_the_english() {
+        let mut problems = Vec::new();
+        for lab in all() {
+            let dir = root().join("labs").join(&lab.dir);
+            if let Ok(zh) = std::fs::read_to_string(dir.join("README.zh-CN.md")) {
+                let mut en_ids = lab.claim_ids();
+                let mut zh_ids: Vec<String> = claims_of(&zh)
+                    .into_iter()
+                    .map(|c| c.id)
+                    .filter(|id| en_ids.contains(id) || id.is_ascii())
+                    .collect();
+                en_ids.sort();
+                zh_ids.sort();
+                if en_ids != zh_ids {
+                    problems.push(format!(
+                        "{}/README.zh-CN.md: claim ids {zh_ids:?}, the English sheet has {en_ids:?}",
+                        lab.dir
+                    ));
+                }
+            }
+            if let Ok(zh) = std::fs::read_to_string(dir.join("hints.zh-CN.md")) {
+                let (n_en, n_zh) = (lab.hints().len(), hints_of(&zh).len());
+                if n_en != n_zh {
+                    problems.push(format!("{}/hints.zh-CN.md: {n_zh} hints, hints.md has {n_en}", lab.dir));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "translations out of step with the English:\n{}", problems.join("\n"));
     }
 
     #[test]

@@ -30,8 +30,43 @@ struct Cli {
     /// Colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, global = true, value_enum, default_value_t = style::Choice::Auto, value_name = "WHEN")]
     color: style::Choice,
+    /// The language of the messages, hints and lab sheets: en or zh (中文). Default: the locale
+    /// (LC_ALL, LC_MESSAGES, LANG: zh_* is Chinese).
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    lang: Option<LangChoice>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--lang` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LangChoice {
+    En,
+    Zh,
+}
+
+/// The language of the messages: `--lang`, else the locale.
+fn language(choice: Option<LangChoice>) -> i18n::Lang {
+    match choice {
+        Some(LangChoice::En) => i18n::Lang::En,
+        Some(LangChoice::Zh) => i18n::Lang::Zh,
+        None => i18n::Lang::from_locale(|name| std::env::var(name).ok()),
+    }
+}
+
+/// `--lang` as given on a command line clap could not parse (for the language of its complaint).
+fn language_of_args() -> i18n::Lang {
+    let args: Vec<String> = std::env::args().collect();
+    let given = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--lang=")
+            .map(str::to_string)
+            .or_else(|| (a == "--lang").then(|| args.get(i + 1).cloned()).flatten())
+    });
+    match given.as_deref() {
+        Some("zh") => i18n::Lang::Zh,
+        Some("en") => i18n::Lang::En,
+        _ => language(None),
+    }
 }
 
 #[derive(Subcommand)]
@@ -152,22 +187,35 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            i18n::set(language_of_args());
             use clap::error::ErrorKind::*;
             if matches!(e.kind(), DisplayHelp | DisplayVersion) {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
-                eprintln!(
-                    "cargo lab: which command? list, check N, watch N, hint N, demo N, reset N, verify, tour, grade or doctor (try `cargo lab --help`)"
-                );
+            if matches!(e.kind(), DisplayHelpOnMissingArgumentOrSubcommand | MissingSubcommand) {
+                eprintln!("cargo lab: {}", i18n::t!("cli-which-command"));
                 return ExitCode::from(2);
             }
-            eprintln!("cargo lab: {} (try `cargo lab --help`)", one_line(&e.to_string()));
+            eprintln!("cargo lab: {}", i18n::t!("cli-bad-arguments", message = one_line(&e.to_string())));
             return ExitCode::from(2);
         }
     };
     style::init(cli.color);
+    i18n::set(language(cli.lang));
+    // The specs' failure reports are in the student's language for the student's commands;
+    // the instructors' commands read them, and keep them in English.
+    let students = matches!(
+        cli.command,
+        Command::List
+            | Command::Check { .. }
+            | Command::Watch { .. }
+            | Command::Hint { .. }
+            | Command::Demo { .. }
+            | Command::Tour
+            | Command::Reset { .. }
+    );
+    run::set_report_language(if students { i18n::current() } else { i18n::Lang::En });
     run::stop_children_on_interrupt();
     let result = match cli.command {
         Command::List => run::list(),

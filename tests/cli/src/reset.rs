@@ -2,6 +2,7 @@
 //! of the student's work kept.
 
 use crate::labs::{Lab, root};
+use i18n::t;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::{Command, ExitCode};
 
@@ -19,9 +20,7 @@ fn pristine(lab: &Lab, file: &str) -> Result<Vec<u8>, String> {
             return Ok(out.stdout);
         }
     }
-    Err(format!(
-        "git has no {path} here (is this a clone of the kit?): download the kit again to get the starter"
-    ))
+    Err(t!("reset-no-git", path = path))
 }
 
 pub fn reset(lab: &Lab, yes: bool) -> Result<ExitCode, String> {
@@ -30,36 +29,30 @@ pub fn reset(lab: &Lab, yes: bool) -> Result<ExitCode, String> {
     let starter = pristine(lab, file)?;
     let mine = std::fs::read(&path).unwrap_or_default();
     if mine == starter {
-        println!("labs/{}/{file} is already the starter: nothing to do.", lab.dir);
+        println!("{}", t!("reset-already", dir = lab.dir, file = file));
         return Ok(ExitCode::SUCCESS);
     }
     if !yes {
         if !std::io::stdin().is_terminal() {
-            return Err(format!(
-                "labs/{}/{file} has your changes; `cargo lab reset {} --yes` discards them (a copy is kept)",
-                lab.dir, lab.number
-            ));
+            return Err(t!("reset-needs-yes", dir = lab.dir, file = file, number = lab.number));
         }
-        print!(
-            "Discard your changes to labs/{}/{file} and get the starter back? A copy is kept. [y/N] ",
-            lab.dir
-        );
+        print!("{} ", t!("reset-ask", dir = lab.dir, file = file));
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            println!("Nothing changed.");
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "是") {
+            println!("{}", t!("reset-nothing"));
             return Ok(ExitCode::SUCCESS);
         }
     }
     let stamp =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let backup_dir = root().join("target").join("proclab").join("backups");
-    std::fs::create_dir_all(&backup_dir).map_err(|e| format!("cannot keep a copy: {e}"))?;
+    std::fs::create_dir_all(&backup_dir).map_err(|e| t!("reset-cannot-copy", error = e))?;
     let backup = backup_dir.join(format!("lab{:02}-main-{stamp}.rs", lab.number));
-    std::fs::write(&backup, &mine).map_err(|e| format!("cannot keep a copy: {e}"))?;
+    std::fs::write(&backup, &mine).map_err(|e| t!("reset-cannot-copy", error = e))?;
     std::fs::write(&path, &starter).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let _ = std::fs::remove_file(root().join("target/proclab").join(format!("status-{:02}", lab.number)));
-    println!("labs/{}/{file} is the starter again. Your version: {}", lab.dir, backup.display());
+    println!("{}", t!("reset-done", dir = lab.dir, file = file, backup = backup.display()));
     Ok(ExitCode::SUCCESS)
 }

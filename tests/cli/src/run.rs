@@ -2,6 +2,7 @@
 
 use crate::labs::{self, Lab, root};
 use crate::say;
+use i18n::t;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -17,9 +18,23 @@ fn state_dir() -> PathBuf {
     dir
 }
 
+/// The language of the specs' failure reports (`PROCLAB_LANG` for the harness): 0 English, 1 Chinese.
+static REPORT_LANG: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// The student's commands have the specs report in the student's language; the instructors'
+/// commands, which read the reports, keep them in English.
+pub fn set_report_language(lang: i18n::Lang) {
+    REPORT_LANG.store(u8::from(lang == i18n::Lang::Zh), std::sync::atomic::Ordering::Relaxed);
+}
+
+fn report_language() -> i18n::Lang {
+    if REPORT_LANG.load(std::sync::atomic::Ordering::Relaxed) == 1 { i18n::Lang::Zh } else { i18n::Lang::En }
+}
+
 pub(crate) fn cargo() -> Command {
     let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     c.current_dir(root()).env("RUST_BACKTRACE", "0").env_remove("PROCLAB_NARRATE");
+    c.env("PROCLAB_LANG", report_language().code());
     // Our own process group, so that a timeout or a Ctrl-C stops cargo *and* the test binary.
     c.process_group(0);
     c
@@ -61,7 +76,7 @@ pub fn stop_children_on_interrupt() {
                     nix::sys::signal::Signal::SIGKILL,
                 );
             }
-            eprintln!("\ncargo lab: interrupted; stopped the run under way");
+            eprintln!("\n{}", t!("cli-interrupted"));
             std::process::exit(128 + sig);
         }
     });
@@ -130,10 +145,7 @@ fn spec(pkg: &str, test_args: &[&str]) -> Command {
 fn build(packages: &[String], what: &str) -> Result<(), String> {
     let first = packages.iter().any(|p| !root().join("target/debug").join(p).exists());
     if first {
-        eprintln!(
-            "First build of {what}: cargo compiles the kit's dependencies once (about 3 minutes on 2 \
-             cores); after that a build takes seconds."
-        );
+        eprintln!("{}", t!("build-first", what = what));
     }
     let mut c = cargo();
     c.args(["test", "--no-run"]);
@@ -143,11 +155,11 @@ fn build(packages: &[String], what: &str) -> Result<(), String> {
     // cargo's progress and errors go straight to the terminal; stdout (the test binaries'
     // names) is of no use here.
     c.stdout(Stdio::null()).stderr(Stdio::inherit()).stdin(Stdio::null());
-    let mut child = c.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut child = c.spawn().map_err(|e| t!("cli-cannot-run-cargo", error = e))?;
     running(&child);
     let status = child.wait().map_err(|e| format!("cargo: {e}"))?;
     not_running();
-    if status.success() { Ok(()) } else { Err(format!("{what} does not build (cargo's messages are above)")) }
+    if status.success() { Ok(()) } else { Err(t!("build-fails", what = what)) }
 }
 
 /// Counts from libtest's summary line: (passed, failed).
@@ -207,38 +219,52 @@ pub(crate) fn compile_error(text: &str) -> bool {
 pub fn list() -> Result<ExitCode, String> {
     let labs = labs::all();
     if labs.is_empty() {
-        return Err(format!("no labs found in {}", root().join("labs").display()));
+        return Err(t!("lab-none-in", dir = root().join("labs").display()));
     }
-    say!(" #  {:<48} your code", "lab");
+    say!(" #  {} {}", crate::style::pad(&t!("list-col-lab"), 48), t!("list-col-code"));
     let mut done = 0;
     let mut next = None;
     for lab in &labs {
-        let status = std::fs::read_to_string(state_dir().join(format!("status-{:02}", lab.number)))
+        let saved = std::fs::read_to_string(state_dir().join(format!("status-{:02}", lab.number)))
             .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| "· not checked yet".into());
-        if status.starts_with('✓') {
+            .unwrap_or_default();
+        if saved.starts_with('✓') {
             done += 1;
         } else if next.is_none() {
             next = Some(lab);
         }
-        say!("{:02}  {:<48} {status}", lab.number, lab.title);
+        say!("{:02}  {} {}", lab.number, crate::style::pad(&lab.title_here(), 48), status_text(&saved));
     }
-    say!("\n{done} of {} labs done.", labs.len());
+    say!("\n{}", t!("list-done", done = done, total = labs.len()));
     match next {
         Some(l) => say!(
-            "Next: lab {:02}, {} — read labs/{}/README.md, then `cargo lab check {}`.",
-            l.number,
-            l.title,
-            l.dir,
-            l.number
+            "{}",
+            t!(
+                "list-next",
+                lab = format!("{:02}", l.number),
+                title = l.title_here(),
+                dir = l.dir,
+                sheet =
+                    l.sheet_here().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                number = l.number
+            )
         ),
-        None => say!(
-            "Every lab passes its spec. Compare yours with solutions/ and read the book's discussion questions."
-        ),
+        None => say!("{}", t!("list-all-pass")),
     }
-    say!("cargo lab check N · cargo lab hint N · cargo lab demo N · cargo lab reset N");
+    say!("{}", t!("list-commands"));
     say!("{}", harness::layers::summary());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A saved verdict (`target/proclab/status-NN`, written in English) in the student's language.
+fn status_text(saved: &str) -> String {
+    match saved {
+        "" => t!("status-not-checked"),
+        s if s.starts_with('✓') => t!("status-passed"),
+        s if s.contains("compile") => t!("status-no-compile"),
+        s if s.contains("timeout") => t!("status-timeout"),
+        _ => t!("status-failing"),
+    }
 }
 
 // ----- doctor ----------------------------------------------------------------------------
@@ -257,28 +283,26 @@ pub fn doctor() -> Result<ExitCode, String> {
 // ----- check -----------------------------------------------------------------------------
 
 pub fn check(lab: &Lab) -> Result<ExitCode, String> {
-    eprintln!("Lab {:02} — {}: building your code (labs/{})…", lab.number, lab.title, lab.dir);
+    let num = format!("{:02}", lab.number);
+    eprintln!("{}", t!("check-building", lab = num, title = lab.title_here(), dir = lab.dir));
     if build(&[lab.starter()], &format!("labs/{}", lab.dir)).is_err() {
-        say!("\n✗ labs/{} does not compile yet: fix the errors above (the first one first).", lab.dir);
+        say!("\n{}", t!("check-no-compile", dir = lab.dir));
         save_status(lab, "✗ does not compile");
         return Ok(ExitCode::FAILURE);
     }
-    eprintln!("running the spec (tests/lab{:02}.rs) in the sandbox…", lab.number);
+    eprintln!("{}", t!("check-running", lab = num));
     let out = capture(spec(&lab.starter(), &[]), SPEC_LIMIT);
     let (passed, failed) = tally(&out.text);
     if out.ok {
-        say!(
-            "✓ Lab {:02} passes its spec: {passed} of {passed} tests ({:.1} s).",
-            lab.number,
-            out.elapsed.as_secs_f64()
-        );
-        say!("  Compare with the reference: solutions/{}/src/main.rs", lab.dir);
+        let secs = format!("{:.1}", out.elapsed.as_secs_f64());
+        say!("{}", t!("check-pass", lab = num, passed = passed, secs = secs));
+        say!("  {}", t!("check-compare", dir = lab.dir));
         save_status(lab, "✓ passed");
         return Ok(ExitCode::SUCCESS);
     }
     if out.timed_out {
         say!("{}", out.text.trim_end());
-        say!("\n✗ the spec did not finish within {} s and was stopped.", SPEC_LIMIT.as_secs());
+        say!("\n{}", t!("check-timeout", secs = SPEC_LIMIT.as_secs()));
         save_status(lab, "✗ failing (timeout)");
         return Ok(ExitCode::FAILURE);
     }
@@ -291,19 +315,15 @@ pub fn check(lab: &Lab) -> Result<ExitCode, String> {
         say!("{}", report.trim_matches('\n'));
         say!();
     }
-    say!(
-        "✗ Lab {:02}: {failed} of {} tests fail ({:.1} s).",
-        lab.number,
-        passed + failed,
-        out.elapsed.as_secs_f64()
-    );
+    let secs = format!("{:.1}", out.elapsed.as_secs_f64());
+    say!("{}", t!("check-fail", lab = num, failed = failed, total = passed + failed, secs = secs));
     // The hint for the first failing test, as its spec tags it (hints.rs); else hint 1.
     let spec_path = root().join(format!("tests/lab{:02}.rs", lab.number));
     let spec = std::fs::read_to_string(spec_path).unwrap_or_default();
     let n = fails.first().and_then(|(name, _)| crate::hints::hint_for(&spec, name)).unwrap_or(1);
-    let hints = lab.hints();
+    let (hints, _) = lab.hints_here();
     if let Some(h) = n.checked_sub(1).and_then(|i| hints.get(i)).or(hints.first()) {
-        say!("\nHint {n}: {h}\n(more: cargo lab hint {})", lab.number);
+        say!("\n{}\n{}", t!("check-hint", n = n, hint = h), t!("verdict-hint-more", lab = lab.number));
     }
     save_status(lab, "✗ failing");
     Ok(ExitCode::FAILURE)
@@ -342,11 +362,7 @@ pub fn watch(lab: &Lab) -> Result<ExitCode, String> {
     let mut seen = newest_change(lab);
     loop {
         let _ = check(lab)?;
-        say!(
-            "
-watching labs/{}/src — save a change to check again (Ctrl-C to stop)",
-            lab.dir
-        );
+        say!("\n{}", t!("watch-waiting", dir = lab.dir));
         loop {
             std::thread::sleep(Duration::from_millis(300));
             let now = newest_change(lab);
@@ -365,29 +381,35 @@ watching labs/{}/src — save a change to check again (Ctrl-C to stop)",
 // ----- hint ------------------------------------------------------------------------------
 
 pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
-    let hints = lab.hints();
+    let (hints, file_read) = lab.hints_here();
+    let num = format!("{:02}", lab.number);
     if hints.is_empty() {
-        return Err(format!("lab {:02} has no hints in {}", lab.number, lab.hints_file().display()));
+        return Err(t!("hint-none", lab = num, file = lab.hints_file().display()));
+    }
+    if file_read != lab.hints_file_here() {
+        let shown = lab.hints_file_here();
+        let rel = shown.strip_prefix(root()).unwrap_or(&shown).display().to_string();
+        eprintln!("{}", t!("hint-untranslated", file = rel));
     }
     let file = state_dir().join(format!("hints-{:02}", lab.number));
     if reset {
         let _ = std::fs::remove_file(&file);
-        say!("Lab {:02}: hints start again from hint 1.", lab.number);
+        say!("{}", t!("hint-reset", lab = num));
         return Ok(ExitCode::SUCCESS);
     }
     if all {
         for (i, h) in hints.iter().enumerate() {
-            say!("Hint {} of {}:\n{h}\n", i + 1, hints.len());
+            say!("{}\n{h}\n", t!("hint-of-all", n = i + 1, total = hints.len()));
         }
         return Ok(ExitCode::SUCCESS);
     }
     let shown: usize = std::fs::read_to_string(&file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
     let next = shown.min(hints.len() - 1);
-    say!("Lab {:02} — hint {} of {}:\n\n{}", lab.number, next + 1, hints.len(), hints[next]);
+    say!("{}\n\n{}", t!("hint-header", lab = num, n = next + 1, total = hints.len()), hints[next]);
     if next + 1 == hints.len() {
-        say!("\nThat was the last hint. (cargo lab hint {} --reset to start over)", lab.number);
+        say!("\n{}", t!("hint-last", number = lab.number));
     } else {
-        say!("\n(run it again for hint {})", next + 2);
+        say!("\n{}", t!("hint-next", n = next + 2));
     }
     let _ = std::fs::write(&file, (next + 1).to_string());
     Ok(ExitCode::SUCCESS)
@@ -396,18 +418,18 @@ pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
 // ----- demo ------------------------------------------------------------------------------
 
 pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
-    eprintln!("Lab {:02} — {}: building the reference solution…", lab.number, lab.title);
-    build(&[lab.solution()], &format!("the reference solution of lab {:02}", lab.number))?;
-    say!("Lab {:02} — {}", lab.number, lab.title);
-    say!("The reference solution (solutions/{}) runs in a sandbox. Each step shows the", lab.dir);
-    say!("process tree as /proc reports it: pid, role, state (R/S/Z), process group, signals.");
+    let num = format!("{:02}", lab.number);
+    eprintln!("{}", t!("demo-building", lab = num, title = lab.title_here()));
+    build(&[lab.solution()], &t!("build-what-solution", lab = num))?;
+    say!("{}", t!("demo-title", lab = num, title = lab.title_here()));
+    say!("{}", t!("demo-intro", dir = lab.dir));
     let mut args = vec!["--nocapture", "--test-threads=1"];
     if let Some(f) = filter {
         args.push(f);
     }
     let mut cmd = spec(&lab.solution(), &args);
     cmd.env("PROCLAB_NARRATE", "1").stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut child = cmd.spawn().map_err(|e| t!("cli-cannot-run-cargo", error = e))?;
     running(&child);
     let out = child.stdout.take().expect("piped");
     let mut ran = 0;
@@ -433,16 +455,12 @@ pub fn demo(lab: &Lab, filter: Option<&str>) -> Result<ExitCode, String> {
     not_running();
     if !status.success() {
         eprintln!("{err}");
-        return Err(format!("the demo of lab {:02} failed (see above)", lab.number));
+        return Err(t!("demo-failed", lab = num));
     }
     if ran == 0 {
-        return Err(format!("no spec test of lab {:02} matches '{}'", lab.number, filter.unwrap_or("")));
+        return Err(t!("demo-no-match", lab = num, filter = filter.unwrap_or("")));
     }
-    say!(
-        "\n{ran} scenario(s) shown. Now predict, then try it yourself: labs/{} (cargo lab check {}).",
-        lab.dir,
-        lab.number
-    );
+    say!("\n{}", t!("demo-done", ran = ran, dir = lab.dir, number = lab.number));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -553,7 +571,10 @@ fn static_checks(lab: &Lab) -> Vec<String> {
         return p;
     }
     if lab.hints().is_empty() {
-        p.push(format!("no hints in {} (### Hint N between ANCHOR: hints markers)", lab.hints_file().display()));
+        p.push(format!(
+            "no hints in {} (### Hint N between ANCHOR: hints markers)",
+            lab.hints_file().display()
+        ));
     }
     let spec =
         std::fs::read_to_string(root().join(format!("tests/lab{:02}.rs", lab.number))).unwrap_or_default();
@@ -608,7 +629,10 @@ fn indent(text: &str) -> String {
 
 /// One claim as this machine showed it.
 struct Seen {
+    /// The row of the English sheet (its verdict decides holds, fails or partly).
     claim: labs::Claim,
+    /// The same row in the student's language (the translated sheet's, else the English).
+    shown: labs::Claim,
     observed: Vec<String>,
 }
 
@@ -616,13 +640,9 @@ pub fn tour() -> Result<ExitCode, String> {
     let labs = labs::all();
     let started = Instant::now();
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    eprintln!(
-        "tour: the posts' claims, checked on this machine (Linux {}, {}).",
-        kernel.trim(),
-        std::env::consts::ARCH
-    );
-    eprintln!("building the reference solutions…");
-    build(&labs.iter().map(Lab::solution).collect::<Vec<_>>(), "the reference solutions")?;
+    eprintln!("{}", t!("tour-start", kernel = kernel.trim(), arch = std::env::consts::ARCH));
+    eprintln!("{}", t!("tour-building"));
+    build(&labs.iter().map(Lab::solution).collect::<Vec<_>>(), &t!("build-what-solutions"))?;
     let mut sections: Vec<(&Lab, Vec<Seen>)> = Vec::new();
     let mut broken = 0;
     for (i, lab) in labs.iter().enumerate() {
@@ -634,9 +654,10 @@ pub fn tour() -> Result<ExitCode, String> {
         let records = std::fs::read_to_string(&file).unwrap_or_default();
         let _ = std::fs::remove_file(&file);
         let (passed, failed) = tally(&out.text);
-        let mut seen: Vec<Seen> = labs::claims_of(&lab.sheet_text())
+        let mut seen: Vec<Seen> = lab
+            .claims_here()
             .into_iter()
-            .map(|claim| Seen { claim, observed: Vec::new() })
+            .map(|(claim, shown)| Seen { claim, shown, observed: Vec::new() })
             .collect();
         for line in records.lines() {
             let mut f = line.splitn(3, '\t');
@@ -648,71 +669,89 @@ pub fn tour() -> Result<ExitCode, String> {
         let unseen = seen.iter().filter(|s| s.observed.is_empty()).count();
         let ok = out.ok && unseen == 0;
         eprintln!(
-            "[{}/{}] lab {:02} {:<44} {} {passed} scenario(s), {} claim(s) ({:.1} s)",
-            i + 1,
-            labs.len(),
-            lab.number,
-            lab.title,
-            if ok { "✓" } else { "✗" },
-            seen.len(),
-            out.elapsed.as_secs_f64()
+            "{}",
+            t!(
+                "tour-progress",
+                i = i + 1,
+                n = labs.len(),
+                lab = format!("{:02}", lab.number),
+                title = crate::style::pad(&lab.title_here(), 44),
+                mark = if ok { "✓" } else { "✗" },
+                passed = passed,
+                claims = seen.len(),
+                secs = format!("{:.1}", out.elapsed.as_secs_f64())
+            )
         );
         if !out.ok {
             broken += 1;
-            eprintln!("   ✗ {failed} scenario(s) could not run as specified:");
+            eprintln!("   {}", t!("tour-could-not-run", failed = failed));
             for (name, report) in failures(&out.text) {
                 eprintln!("     {name}\n{}", indent(&report));
             }
         } else if unseen > 0 {
             broken += 1;
-            eprintln!("   ✗ {unseen} claim(s) of the lab sheet were not observed by any scenario");
+            eprintln!("   {}", t!("tour-unseen", unseen = unseen));
         }
         sections.push((lab, seen));
     }
 
-    say!("\nMyths and facts, as this machine showed them");
-    say!("============================================");
+    let heading = t!("tour-heading");
+    say!("\n{heading}");
+    say!("{}", "=".repeat(crate::style::width(&heading)));
     let (mut holds, mut fails, mut partly) = (0, 0, 0);
     for (lab, seen) in &sections {
-        say!("\nLab {:02} — {}", lab.number, lab.title);
+        say!("\n{}", t!("tour-lab", lab = format!("{:02}", lab.number), title = lab.title_here()));
         for s in seen {
             let v = s.claim.verdict.to_lowercase();
             let word = if v.starts_with("holds") {
                 holds += 1;
-                "HOLDS"
+                t!("tour-holds")
             } else if v.starts_with("fails") {
                 fails += 1;
-                "FAILS"
+                t!("tour-fails")
             } else {
                 partly += 1;
-                "PARTLY"
+                t!("tour-partly")
             };
-            let detail =
-                s.claim.verdict.split_once(':').map(|(_, d)| format!(" ({})", d.trim())).unwrap_or_default();
-            say!("  post {}: {}", s.claim.post, strip_md(&s.claim.claim));
+            // The verdict's detail ("partly: to the nearest subreaper …") in the shown language.
+            let detail = s
+                .shown
+                .verdict
+                .split_once([':', '：'])
+                .map(|(_, d)| t!("tour-detail", detail = d.trim()))
+                .unwrap_or_default();
+            let verdict = format!("{word}{detail}");
+            say!("  {}", t!("tour-claim", post = s.claim.post, claim = strip_md(&s.shown.claim)));
             match s.observed.first() {
                 Some(o) => {
                     let more = if s.observed.len() > 1 {
-                        format!(" (+{} more runs)", s.observed.len() - 1)
+                        t!("tour-more-runs", count = s.observed.len() - 1)
                     } else {
                         String::new()
                     };
-                    say!("    {word}{detail} — seen here: {o}{more}");
+                    say!("    {}{more}", t!("tour-seen", verdict = verdict, observed = o));
                 }
-                None => say!("    {word}{detail} — NOT CONFIRMED on this machine"),
+                None => say!("    {}", t!("tour-not-confirmed", verdict = verdict)),
             }
         }
     }
-    let secs = started.elapsed().as_secs_f64();
+    let secs = format!("{:.1}", started.elapsed().as_secs_f64());
     say!(
-        "\n{} claims: {holds} hold, {fails} fail, {partly} hold only partly — in {secs:.1} s.",
-        holds + fails + partly
+        "\n{}",
+        t!(
+            "tour-summary",
+            total = holds + fails + partly,
+            holds = holds,
+            fails = fails,
+            partly = partly,
+            secs = secs
+        )
     );
     if broken > 0 {
-        say!("✗ {broken} lab(s) could not confirm their claims (see above).");
+        say!("{}", t!("tour-broken", broken = broken));
         return Ok(ExitCode::FAILURE);
     }
-    say!("Every verdict above was asserted by a spec on this machine: tests/labNN.rs.");
+    say!("{}", t!("tour-asserted"));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,8 +3,11 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// `cargo lab` in English whatever the caller's locale (`zh()` for Chinese).
 fn lab() -> Command {
-    Command::cargo_bin("proclab").unwrap()
+    let mut c = Command::cargo_bin("proclab").unwrap();
+    c.env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8");
+    c
 }
 
 /// stderr is exactly one line.

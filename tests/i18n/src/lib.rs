@@ -1,0 +1,285 @@
+//! proclab's one message catalogue: every sentence `cargo lab` and the harness's failure report
+//! say to a student, in English (`locales/en.ftl`) and in Chinese (`locales/zh.ftl`), as
+//! [Fluent](https://projectfluent.org) messages. A test checks that every key has both
+//! languages with the same variables, and that every key the kit's sources use exists.
+//!
+//! The language: [`set`] (`cargo lab --lang en|zh`, or the locale: [`Lang::from_locale`]),
+//! else `PROCLAB_LANG` (what `cargo lab` passes to the specs it runs), else English.
+//!
+//! ```
+//! use i18n::{t, Lang};
+//! assert_eq!(i18n::text_in(Lang::Zh, "verdict-hint-more", &[("lab", "2".into())]), "（更多提示：cargo lab hint 2）");
+//! i18n::set(Lang::En);
+//! assert_eq!(t!("verdict-hint-more", lab = 2), "(more: cargo lab hint 2)");
+//! ```
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// The English catalogue.
+pub const EN_FTL: &str = include_str!("../locales/en.ftl");
+/// The Chinese catalogue.
+pub const ZH_FTL: &str = include_str!("../locales/zh.ftl");
+
+/// A language of the kit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// `en` or `zh`: the value of `--lang` and of `PROCLAB_LANG`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// The suffix of a translated file: `README.zh-CN.md`, `hints.zh-CN.md` (None for English).
+    pub fn file_suffix(self) -> Option<&'static str> {
+        match self {
+            Lang::En => None,
+            Lang::Zh => Some("zh-CN"),
+        }
+    }
+
+    /// `en`, `zh`, `zh-CN`, `zh_TW.UTF-8`, `C`, `en_US.UTF-8` …: Chinese for any `zh` locale,
+    /// English for any other (`C`, `POSIX` and unknown languages included); None for empty.
+    pub fn parse(value: &str) -> Option<Lang> {
+        let v = value.trim();
+        if v.is_empty() {
+            return None;
+        }
+        let language = v.split(['_', '-', '.', '@']).next().unwrap_or("").to_ascii_lowercase();
+        Some(if language == "zh" { Lang::Zh } else { Lang::En })
+    }
+
+    /// The language of the messages as the locale says, looked up as `setlocale` does for
+    /// `LC_MESSAGES`: the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that is set and not empty.
+    pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|name| var(name).and_then(|v| Lang::parse(&v)))
+            .unwrap_or(Lang::En)
+    }
+}
+
+/// 0: not set; 1: English; 2: Chinese.
+static CURRENT: AtomicU8 = AtomicU8::new(0);
+
+/// Chooses the language of this process's messages.
+pub fn set(lang: Lang) {
+    CURRENT.store(if lang == Lang::Zh { 2 } else { 1 }, Ordering::Relaxed);
+}
+
+/// The language of this process's messages: as [`set`], else `PROCLAB_LANG`, else English.
+pub fn current() -> Lang {
+    match CURRENT.load(Ordering::Relaxed) {
+        1 => Lang::En,
+        2 => Lang::Zh,
+        _ => std::env::var("PROCLAB_LANG").ok().and_then(|v| Lang::parse(&v)).unwrap_or(Lang::En),
+    }
+}
+
+fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
+    static EN: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+    static ZH: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+    let (cell, ftl, id) = match lang {
+        Lang::En => (&EN, EN_FTL, "en"),
+        Lang::Zh => (&ZH, ZH_FTL, "zh-CN"),
+    };
+    cell.get_or_init(|| {
+        let langid: unic_langid::LanguageIdentifier = id.parse().expect("a language id");
+        let mut b = FluentBundle::new_concurrent(vec![langid]);
+        // Terminal text: no Unicode isolation marks around the placeables.
+        b.set_use_isolating(false);
+        let res = FluentResource::try_new(ftl.to_string()).unwrap_or_else(|(res, _)| res);
+        let _ = b.add_resource(res);
+        b
+    })
+}
+
+/// The message `key` in `lang`, its `{ $name }` placeables filled from `args`. A key missing
+/// from `lang` falls back to English, then to the key itself (the catalogue's test forbids both).
+pub fn text_in(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+    let mut fargs = FluentArgs::new();
+    for (name, value) in args {
+        fargs.set(*name, FluentValue::from(value.as_str()));
+    }
+    for l in [lang, Lang::En] {
+        let b = bundle(l);
+        if let Some(pattern) = b.get_message(key).and_then(|m| m.value()) {
+            let mut errors = Vec::new();
+            return b.format_pattern(pattern, Some(&fargs), &mut errors).into_owned();
+        }
+    }
+    key.to_string()
+}
+
+/// The message `key` in the [`current`] language.
+pub fn text(key: &str, args: &[(&str, String)]) -> String {
+    text_in(current(), key, args)
+}
+
+/// `t!("key")` or `t!("key", name = value, …)`: the message in the current language; each
+/// value is anything `Display` (numbers are shown as they are formatted, e.g. `format!("{:02}")`).
+#[macro_export]
+macro_rules! t {
+    ($key:expr) => { $crate::text($key, &[]) };
+    ($key:expr, $($name:ident = $value:expr),+ $(,)?) => {
+        $crate::text($key, &[$((stringify!($name), ($value).to_string())),+])
+    };
+}
+
+/// The keys of a catalogue, each with the variables its message uses, sorted.
+pub fn keys(ftl: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in ftl.lines() {
+        let starts_key = line.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && line.contains(" =");
+        if starts_key {
+            if let Some(c) = current.take() {
+                out.push(c);
+            }
+            let key = line.split(" =").next().unwrap_or("").trim().to_string();
+            current = Some((key, Vec::new()));
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        if let Some((_, vars)) = current.as_mut() {
+            let mut rest = line;
+            while let Some(i) = rest.find("{ $") {
+                rest = &rest[i + 3..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                if !vars.contains(&name) {
+                    vars.push(name);
+                }
+            }
+        }
+    }
+    if let Some(c) = current.take() {
+        out.push(c);
+    }
+    for (_, vars) in &mut out {
+        vars.sort();
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn both_catalogues_parse_without_errors() {
+        for (name, ftl) in [("en.ftl", EN_FTL), ("zh.ftl", ZH_FTL)] {
+            if let Err((_, errors)) = FluentResource::try_new(ftl.to_string()) {
+                panic!("{name} does not parse: {errors:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_has_both_languages_with_the_same_variables() {
+        let en: BTreeMap<_, _> = keys(EN_FTL).into_iter().collect();
+        let zh: BTreeMap<_, _> = keys(ZH_FTL).into_iter().collect();
+        assert!(en.len() > 50, "the English catalogue has only {} keys", en.len());
+        let only_en: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+        let only_zh: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+        assert!(only_en.is_empty(), "keys without a Chinese message: {only_en:?}");
+        assert!(only_zh.is_empty(), "keys without an English message: {only_zh:?}");
+        for (k, vars) in &en {
+            assert_eq!(vars, &zh[k], "{k}: the variables differ between en.ftl and zh.ftl");
+        }
+        for k in zh.keys() {
+            // Translated, unless the message is only commands (the same in both languages).
+            let msg = text_in(Lang::Zh, k, &[]);
+            assert!(
+                msg.chars().any(|c| matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}'))
+                    || msg == text_in(Lang::En, k, &[]),
+                "{k}: the Chinese message has no Chinese in it: {msg}"
+            );
+        }
+    }
+
+    /// Every `t!("key"` and `text("key"` of the kit's sources names a key of the catalogue,
+    /// and every key of the catalogue is used somewhere.
+    #[test]
+    fn every_key_used_exists_and_every_key_is_used() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut used = std::collections::BTreeSet::new();
+        let mut files = Vec::new();
+        fn walk(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        walk(&root.join("cli/src"), &mut files);
+        walk(&root.join("harness/src"), &mut files);
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            for pat in ["t!(", "text(", "text_in(Lang::En,", "text_in(Lang::Zh,", "text_in(lang,"] {
+                let mut from = 0;
+                while let Some(i) = text[from..].find(pat) {
+                    let at = from + i;
+                    from = at + pat.len();
+                    // `t!(` itself, not `format!(` or `sheet_text(`.
+                    let before = text[..at].chars().next_back().unwrap_or(' ');
+                    if before.is_alphanumeric() || before == '_' {
+                        continue;
+                    }
+                    let Some(rest) = text[from..].trim_start().strip_prefix('"') else { continue };
+                    let key: String = rest.chars().take_while(|c| *c != '"').collect();
+                    used.insert((key, f.display().to_string()));
+                }
+            }
+        }
+        let en: BTreeMap<_, _> = keys(EN_FTL).into_iter().collect();
+        let missing: Vec<_> = used.iter().filter(|(k, _)| !en.contains_key(k)).collect();
+        assert!(missing.is_empty(), "keys used but not in the catalogue: {missing:?}");
+        let unused: Vec<_> = en.keys().filter(|k| !used.iter().any(|(u, _)| u == *k)).collect();
+        assert!(unused.is_empty(), "keys of the catalogue no source uses: {unused:?}");
+    }
+
+    #[test]
+    fn the_locale_decides_as_setlocale_does() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(Lang::from_locale(env(&[("LANG", "zh_CN.UTF-8")])), Lang::Zh);
+        assert_eq!(Lang::from_locale(env(&[("LANG", "zh_TW.UTF-8")])), Lang::Zh);
+        assert_eq!(Lang::from_locale(env(&[("LANG", "C.UTF-8")])), Lang::En);
+        assert_eq!(Lang::from_locale(env(&[])), Lang::En);
+        assert_eq!(Lang::from_locale(env(&[("LC_ALL", "C"), ("LANG", "zh_CN.UTF-8")])), Lang::En);
+        assert_eq!(
+            Lang::from_locale(env(&[("LC_MESSAGES", "zh_CN.UTF-8"), ("LANG", "en_US.UTF-8")])),
+            Lang::Zh
+        );
+        assert_eq!(Lang::from_locale(env(&[("LC_ALL", ""), ("LC_MESSAGES", "zh_SG")])), Lang::Zh);
+        assert_eq!(Lang::parse("zh"), Some(Lang::Zh));
+        assert_eq!(Lang::parse("en"), Some(Lang::En));
+        assert_eq!(Lang::parse(""), None);
+    }
+
+    #[test]
+    fn placeables_are_filled_without_isolation_marks() {
+        let s = text_in(Lang::En, "verdict-hint-more", &[("lab", "02".into())]);
+        assert_eq!(s, "(more: cargo lab hint 02)");
+        assert!(!s.contains('\u{2068}'));
+    }
+}
