@@ -11,6 +11,7 @@ mod run;
 mod site;
 mod style;
 mod timing;
+mod tour;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

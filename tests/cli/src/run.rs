@@ -584,7 +584,7 @@ fn static_checks(lab: &Lab) -> Vec<String> {
     }
     for id in ids {
         if !spec.contains(&format!("\"{id}\"")) {
-            p.push(format!("claim '{id}' of the lab sheet is never claimed by the spec (sc.claim)"));
+            p.push(format!("claim '{id}' of the lab sheet is never claimed by the spec (sc.claim_verdict)"));
         }
     }
     let chapter = root().join(format!("book/src/labs/{}.md", lab.dir));
@@ -627,15 +627,6 @@ fn indent(text: &str) -> String {
 
 // ----- tour ------------------------------------------------------------------------------
 
-/// One claim as this machine showed it.
-struct Seen {
-    /// The row of the English sheet (its verdict decides holds, fails or partly).
-    claim: labs::Claim,
-    /// The same row in the student's language (the translated sheet's, else the English).
-    shown: labs::Claim,
-    observed: Vec<String>,
-}
-
 pub fn tour() -> Result<ExitCode, String> {
     let labs = labs::all();
     let started = Instant::now();
@@ -643,7 +634,7 @@ pub fn tour() -> Result<ExitCode, String> {
     eprintln!("{}", t!("tour-start", kernel = kernel.trim(), arch = std::env::consts::ARCH));
     eprintln!("{}", t!("tour-building"));
     build(&labs.iter().map(Lab::solution).collect::<Vec<_>>(), &t!("build-what-solutions"))?;
-    let mut sections: Vec<(&Lab, Vec<Seen>)> = Vec::new();
+    let mut sections: Vec<(&Lab, Vec<crate::tour::Judged>)> = Vec::new();
     let mut broken = 0;
     for (i, lab) in labs.iter().enumerate() {
         let file = state_dir().join(format!("claims-{:02}-{}.tsv", lab.number, std::process::id()));
@@ -654,19 +645,16 @@ pub fn tour() -> Result<ExitCode, String> {
         let records = std::fs::read_to_string(&file).unwrap_or_default();
         let _ = std::fs::remove_file(&file);
         let (passed, failed) = tally(&out.text);
-        let mut seen: Vec<Seen> = lab
+        // The verdict of each claim is computed from what the specs recorded (sc.claim_verdict).
+        let judged: Vec<crate::tour::Judged> = lab
             .claims_here()
             .into_iter()
-            .map(|(claim, shown)| Seen { claim, shown, observed: Vec::new() })
+            .map(|(claim, shown)| {
+                let recs = crate::tour::Records::of(&claim.id, &records);
+                crate::tour::judge(&claim, &shown, &recs)
+            })
             .collect();
-        for line in records.lines() {
-            let mut f = line.splitn(3, '\t');
-            let (_pkg, id, observed) = (f.next(), f.next().unwrap_or(""), f.next().unwrap_or(""));
-            if let Some(s) = seen.iter_mut().find(|s| s.claim.id == id) {
-                s.observed.push(observed.to_string());
-            }
-        }
-        let unseen = seen.iter().filter(|s| s.observed.is_empty()).count();
+        let unseen = judged.iter().filter(|j| j.computed.is_none()).count();
         let ok = out.ok && unseen == 0;
         eprintln!(
             "{}",
@@ -678,7 +666,7 @@ pub fn tour() -> Result<ExitCode, String> {
                 title = crate::style::pad(&lab.title_here(), 44),
                 mark = if ok { "✓" } else { "✗" },
                 passed = passed,
-                claims = seen.len(),
+                claims = judged.len(),
                 secs = format!("{:.1}", out.elapsed.as_secs_f64())
             )
         );
@@ -689,72 +677,30 @@ pub fn tour() -> Result<ExitCode, String> {
                 eprintln!("     {name}\n{}", indent(&report));
             }
         } else if unseen > 0 {
-            broken += 1;
             eprintln!("   {}", t!("tour-unseen", unseen = unseen));
         }
-        sections.push((lab, seen));
+        sections.push((lab, judged));
     }
 
     let heading = t!("tour-heading");
     say!("\n{heading}");
     say!("{}", "=".repeat(crate::style::width(&heading)));
-    let (mut holds, mut fails, mut partly) = (0, 0, 0);
-    for (lab, seen) in &sections {
+    for (lab, judged) in &sections {
         say!("\n{}", t!("tour-lab", lab = format!("{:02}", lab.number), title = lab.title_here()));
-        for s in seen {
-            let v = s.claim.verdict.to_lowercase();
-            let word = if v.starts_with("holds") {
-                holds += 1;
-                t!("tour-holds")
-            } else if v.starts_with("fails") {
-                fails += 1;
-                t!("tour-fails")
-            } else {
-                partly += 1;
-                t!("tour-partly")
-            };
-            // The verdict's detail ("partly: to the nearest subreaper …") in the shown language.
-            let detail = s
-                .shown
-                .verdict
-                .split_once([':', '：'])
-                .map(|(_, d)| t!("tour-detail", detail = d.trim()))
-                .unwrap_or_default();
-            let verdict = format!("{word}{detail}");
-            say!("  {}", t!("tour-claim", post = s.claim.post, claim = strip_md(&s.shown.claim)));
-            match s.observed.first() {
-                Some(o) => {
-                    let more = if s.observed.len() > 1 {
-                        t!("tour-more-runs", count = s.observed.len() - 1)
-                    } else {
-                        String::new()
-                    };
-                    say!("    {}{more}", t!("tour-seen", verdict = verdict, observed = o));
-                }
-                None => say!("    {}", t!("tour-not-confirmed", verdict = verdict)),
+        for j in judged {
+            for line in &j.lines {
+                say!("  {line}");
             }
         }
     }
     let secs = format!("{:.1}", started.elapsed().as_secs_f64());
-    say!(
-        "\n{}",
-        t!(
-            "tour-summary",
-            total = holds + fails + partly,
-            holds = holds,
-            fails = fails,
-            partly = partly,
-            secs = secs
-        )
-    );
-    if broken > 0 {
-        say!("{}", t!("tour-broken", broken = broken));
-        return Ok(ExitCode::FAILURE);
+    let all: Vec<&crate::tour::Judged> = sections.iter().flat_map(|(_, j)| j.iter()).collect();
+    let closing = crate::tour::closing(&all, broken, &secs);
+    say!("");
+    for line in &closing {
+        say!("{line}");
     }
-    say!("{}", t!("tour-asserted"));
-    Ok(ExitCode::SUCCESS)
+    let unseen = all.iter().filter(|j| j.computed.is_none()).count();
+    Ok(if broken > 0 || unseen > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-fn strip_md(s: &str) -> String {
-    s.replace('`', "")
-}

@@ -31,7 +31,7 @@ mod pause;
 pub use files::{Access, OpenFile};
 pub use nix::sys::signal::Signal;
 pub use safety::{Refusal, Target};
-pub use scenario::{Lab, Scenario, Setup, Where, default_deadline};
+pub use scenario::{Lab, Scenario, Setup, Verdict, Where, claim_record, default_deadline, parse_claim_record};
 pub use threads::Thread;
 pub use trace::{Event, Exit, Kind};
 pub use tree::{Life, Proc, Tree};
@@ -39,7 +39,7 @@ pub use tree::{Life, Proc, Tree};
 /// Everything a spec usually needs.
 pub mod prelude {
     pub use crate::lab;
-    pub use crate::{Exit, Lab, Life, Scenario, Setup, Signal, Target, Tree, Where};
+    pub use crate::{Exit, Lab, Life, Scenario, Setup, Signal, Target, Tree, Verdict, Where};
     pub use std::time::Duration;
 }
 

@@ -517,6 +517,7 @@ mod hygiene;
 pub mod memory;
 mod parts;
 mod report;
+pub use report::{Verdict, claim_record, parse_claim_record};
 pub mod setup;
 pub mod stuck;
 mod terminal;

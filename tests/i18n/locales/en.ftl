@@ -87,12 +87,18 @@ tour-holds = HOLDS
 tour-fails = FAILS
 tour-partly = PARTLY
 tour-detail = {" "}({ $detail })
-tour-seen = { $verdict } — seen here: { $observed }
+tour-verdict = here: { $here } · sheet: { $sheet }
+tour-differs = here: { $here } · sheet: { $sheet } — differs here:
+tour-seen = seen: { $observed }
+tour-seen-as = { $verdict }: { $observed }
 tour-more-runs = {" "}(+{ $count } more runs)
-tour-not-confirmed = { $verdict } — NOT CONFIRMED on this machine
-tour-summary = { $total } claims: { $holds } hold, { $fails } fail, { $partly } hold only partly — in { $secs } s.
-tour-broken = ✗ { $broken } lab(s) could not confirm their claims (see above).
-tour-asserted = Every verdict above was asserted by a spec on this machine: tests/labNN.rs.
+tour-not-confirmed = NOT OBSERVED on this machine · sheet: { $sheet }
+tour-summary = { $total } claims, as computed here: { $holds } hold, { $fails } fail, { $partly } hold only partly — in { $secs } s.
+tour-all-agree = The verdicts computed here agree with the lab sheets: all { $agree } agree.
+tour-some-differ = { $agree } agree with the lab sheets; { $differ } differ on this machine (marked "differs here" above, with what was seen).
+tour-unobserved = ✗ { $unseen } claim(s) were not observed by any scenario.
+tour-broken = ✗ { $broken } lab(s) could not run every scenario as specified (see above).
+tour-computed = Every verdict above was computed from what a spec observed on this machine (tests/labNN.rs), not copied from a sheet.
 
 ## cargo lab reset
 

@@ -88,12 +88,18 @@ tour-holds = 成立
 tour-fails = 不成立
 tour-partly = 部分成立
 tour-detail = （{ $detail }）
-tour-seen = { $verdict }——本机所见：{ $observed }
+tour-verdict = 本机：{ $here } · 实验说明：{ $sheet }
+tour-differs = 本机：{ $here } · 实验说明：{ $sheet }——本机结果不同：
+tour-seen = 本机所见：{ $observed }
+tour-seen-as = { $verdict }：{ $observed }
 tour-more-runs = （另有 { $count } 次运行）
-tour-not-confirmed = { $verdict }——本机未能证实
-tour-summary = 共 { $total } 条说法：{ $holds } 条成立，{ $fails } 条不成立，{ $partly } 条部分成立——用时 { $secs } 秒。
-tour-broken = ✗ 有 { $broken } 个实验未能证实它们的说法（见上方）。
-tour-asserted = 以上每个结论都由本机上的测试规格断言过：tests/labNN.rs。
+tour-not-confirmed = 本机未观察到 · 实验说明：{ $sheet }
+tour-summary = 共 { $total } 条说法，本机得出：{ $holds } 条成立，{ $fails } 条不成立，{ $partly } 条部分成立——用时 { $secs } 秒。
+tour-all-agree = 本机得出的结论与实验说明一致：{ $agree } 条全部一致。
+tour-some-differ = { $agree } 条与实验说明一致；{ $differ } 条在本机不同（上方标有“本机结果不同”，并附所见）。
+tour-unobserved = ✗ 有 { $unseen } 条说法没有被任何场景观察到。
+tour-broken = ✗ 有 { $broken } 个实验未能按测试规格运行全部场景（见上方）。
+tour-computed = 以上每个结论都由本机上测试规格观察到的事实得出（tests/labNN.rs），而不是照抄实验说明。
 
 ## cargo lab reset
 

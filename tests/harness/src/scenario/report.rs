@@ -1,10 +1,68 @@
-//! Verdicts and narration: steps, demos, claims, and the failure report.
+//! Verdicts and narration: steps, demos, claims (with the verdicts their facts give), and the
+//! failure report.
 
 use super::{Scenario, indent};
 use crate::trace::Kind;
 use crate::tree::Tree;
 use std::fmt::Write as _;
 use std::io::Write as _;
+
+/// What the facts a spec observed say about a claim of the posts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every part of the claim was observed true.
+    Holds,
+    /// No part of the claim was observed true.
+    Fails,
+    /// Some parts were observed true, others not (or true in some cases, not in others).
+    Partly,
+}
+
+impl Verdict {
+    /// The verdict of a claim from its parts, each observed true or false: all true holds,
+    /// none fails, some: partly. (`Verdict::of(&[])` holds: nothing contradicts the claim.)
+    pub fn of(parts: &[bool]) -> Verdict {
+        match (parts.iter().all(|&p| p), parts.iter().any(|&p| p)) {
+            (true, _) => Verdict::Holds,
+            (false, true) => Verdict::Partly,
+            (false, false) => Verdict::Fails,
+        }
+    }
+    /// A claim with one part: holds if it was observed, fails if not.
+    pub fn when(observed: bool) -> Verdict {
+        Verdict::of(&[observed])
+    }
+    /// Several records of one claim (several scenarios, several cases) together: the same
+    /// verdict everywhere is that verdict, different ones make it partly.
+    pub fn combine(all: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
+        all.into_iter().reduce(|a, b| if a == b { a } else { Verdict::Partly })
+    }
+    /// `holds`, `fails` or `partly`: the words of the sheets' verdict column.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Fails => "fails",
+            Verdict::Partly => "partly",
+        }
+    }
+    /// The verdict a sheet's verdict cell starts with (`partly: …` is partly).
+    pub fn from_word(cell: &str) -> Option<Verdict> {
+        let w = cell.trim_start().to_lowercase();
+        [Verdict::Holds, Verdict::Fails, Verdict::Partly].into_iter().find(|v| w.starts_with(v.word()))
+    }
+}
+
+/// One line of a `PROCLAB_CLAIMS` file: `package TAB id TAB verdict TAB evidence`.
+pub fn claim_record(package: &str, id: &str, verdict: Verdict, evidence: &str) -> String {
+    format!("{package}\t{id}\t{}\t{}\n", verdict.word(), evidence.replace(['\t', '\n'], " "))
+}
+
+/// Reads one line of a `PROCLAB_CLAIMS` file: `(id, verdict, evidence)`.
+pub fn parse_claim_record(line: &str) -> Option<(String, Verdict, String)> {
+    let mut f = line.splitn(4, '\t');
+    let (_package, id, verdict, evidence) = (f.next()?, f.next()?, f.next()?, f.next()?);
+    Some((id.to_string(), Verdict::from_word(verdict)?, evidence.to_string()))
+}
 
 impl Scenario {
     /// Records a step of the scenario (shown in failure reports and narrated by `cargo lab demo`).
@@ -49,16 +107,20 @@ impl Scenario {
         }
     }
 
-    /// Records what this run showed about one claim of the posts. `id` names a row of a lab
-    /// sheet's claims table; `observed` says what was seen ("child 4242 was Z for 3 ms").
-    /// Call it once the spec has asserted the facts: `cargo lab tour` collects these records
-    /// (through `PROCLAB_CLAIMS`) and prints them beside the claims.
-    pub fn claim(&self, id: &str, observed: &str) {
+    /// Records what this run showed about one claim of the posts, and the verdict those facts
+    /// give. `id` names a row of a lab sheet's claims table; `verdict` is computed by the spec
+    /// from what it observed (never copied from the sheet: see [`Verdict::of`]); `evidence`
+    /// says what was seen ("child 5 was Z with ppid 2 while the parent had not waited").
+    /// Call it as soon as the facts are observed — before the assertions that depend on this
+    /// machine, so that a machine that behaves otherwise still gets its verdict recorded.
+    /// `cargo lab tour` collects these records (through `PROCLAB_CLAIMS`), combines the
+    /// verdicts of every record of a claim, and prints the result beside the sheet's word.
+    pub fn claim_verdict(&self, id: &str, verdict: Verdict, evidence: &str) {
         if self.narrate {
-            println!("  ★ claim {id}: {observed}");
+            println!("  ★ claim {id}: {} — {evidence}", verdict.word());
         }
         let Some(path) = std::env::var_os("PROCLAB_CLAIMS") else { return };
-        let line = format!("{}\t{}\t{}\n", self.lab.package, id, observed.replace(['\t', '\n'], " "));
+        let line = claim_record(self.lab.package, id, verdict, evidence);
         if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
             let _ = f.write_all(line.as_bytes());
         }
@@ -156,5 +218,35 @@ impl Scenario {
             }
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_is_computed_from_the_parts_observed() {
+        assert_eq!(Verdict::of(&[true, true]), Verdict::Holds);
+        assert_eq!(Verdict::of(&[true, false]), Verdict::Partly);
+        assert_eq!(Verdict::of(&[false, false]), Verdict::Fails);
+        assert_eq!(Verdict::when(false), Verdict::Fails);
+        assert_eq!(Verdict::combine([Verdict::Holds, Verdict::Holds]), Some(Verdict::Holds));
+        assert_eq!(Verdict::combine([Verdict::Holds, Verdict::Fails]), Some(Verdict::Partly));
+        assert_eq!(Verdict::combine([]), None);
+        assert_eq!(Verdict::from_word("partly: to the nearest subreaper"), Some(Verdict::Partly));
+        assert_eq!(Verdict::from_word("Holds"), Some(Verdict::Holds));
+        assert_eq!(Verdict::from_word("部分成立"), None);
+    }
+
+    #[test]
+    fn a_claim_record_reads_back() {
+        let line = claim_record("sol03", "orphan-pid1", Verdict::Fails, "adopted by 4711\tnot 1\n");
+        assert_eq!(line.matches('\n').count(), 1);
+        assert_eq!(
+            parse_claim_record(line.trim_end()),
+            Some(("orphan-pid1".to_string(), Verdict::Fails, "adopted by 4711 not 1 ".to_string()))
+        );
+        assert_eq!(parse_claim_record("sol03\torphan-pid1\tseen here"), None);
     }
 }
