@@ -15,7 +15,7 @@ fn pristine(lab: &Lab, file: &str) -> Result<Vec<u8>, String> {
             .current_dir(root())
             .args(["show", &format!("{rev}:{path}")])
             .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
+            .map_err(|e| t!("reset-cannot-run-git", error = e))?;
         if out.status.success() {
             return Ok(out.stdout);
         }
@@ -51,7 +51,8 @@ pub fn reset(lab: &Lab, yes: bool) -> Result<ExitCode, String> {
     std::fs::create_dir_all(&backup_dir).map_err(|e| t!("reset-cannot-copy", error = e))?;
     let backup = backup_dir.join(format!("lab{:02}-main-{stamp}.rs", lab.number));
     std::fs::write(&backup, &mine).map_err(|e| t!("reset-cannot-copy", error = e))?;
-    std::fs::write(&path, &starter).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(&path, &starter)
+        .map_err(|e| t!("reset-cannot-write", path = path.display(), error = e))?;
     let _ = std::fs::remove_file(root().join("target/proclab").join(format!("status-{:02}", lab.number)));
     println!("{}", t!("reset-done", dir = lab.dir, file = file, backup = backup.display()));
     Ok(ExitCode::SUCCESS)

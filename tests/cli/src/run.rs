@@ -157,7 +157,7 @@ fn build(packages: &[String], what: &str) -> Result<(), String> {
     c.stdout(Stdio::null()).stderr(Stdio::inherit()).stdin(Stdio::null());
     let mut child = c.spawn().map_err(|e| t!("cli-cannot-run-cargo", error = e))?;
     running(&child);
-    let status = child.wait().map_err(|e| format!("cargo: {e}"))?;
+    let status = child.wait().map_err(|e| t!("cli-cannot-run-cargo", error = e))?;
     not_running();
     if status.success() { Ok(()) } else { Err(t!("build-fails", what = what)) }
 }
@@ -271,12 +271,9 @@ fn status_text(saved: &str) -> String {
 
 pub fn doctor() -> Result<ExitCode, String> {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    say!("Linux {} — what keeps a lab's signals inside its own scenario:\n", kernel.trim());
+    say!("{}\n", t!("doctor-title", kernel = kernel.trim()));
     print!("{}", harness::layers::explain());
-    say!(
-        "\nEach layer alone stops every route a lab has to signal a process outside its scenario:\n\
-         tests/harness/tests/hostile.rs tries them all (cargo test -p harness --test hostile)."
-    );
+    say!("\n{}", t!("doctor-each-layer"));
     Ok(if harness::layers::chosen().is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -703,4 +700,3 @@ pub fn tour() -> Result<ExitCode, String> {
     let unseen = all.iter().filter(|j| j.computed.is_none()).count();
     Ok(if broken > 0 || unseen > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
-

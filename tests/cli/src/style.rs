@@ -51,25 +51,9 @@ macro_rules! say {
     ($($t:tt)*) => { println!("{}", $crate::style::paint(&format!($($t)*))) };
 }
 
-/// Columns `text` takes on a terminal: CJK ideographs, kana, hangul and full-width forms take
-/// two, everything else one (enough for the kit's English and Chinese).
+/// Columns `text` takes on a terminal (CJK characters take two: [`i18n::width`]).
 pub fn width(text: &str) -> usize {
-    text.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115F
-            | 0x2E80..=0x303E
-            | 0x3041..=0x33FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xA000..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6 => 2,
-            _ => 1,
-        })
-        .sum()
+    i18n::width(text)
 }
 
 /// `text` padded with spaces to `columns` terminal columns (as `{:<columns}` does for ASCII).

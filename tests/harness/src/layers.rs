@@ -121,11 +121,7 @@ pub fn choose(var: Option<&str>, probe: &Probe) -> Result<Chosen, String> {
         None | Some("") | Some("all") => {
             let have = probe.available();
             if have.is_empty() {
-                return Err(format!(
-                    "no sandbox layer is available on this machine, so a lab could signal any process of yours. {} \
-                     (`cargo lab doctor` explains; PROCLAB_LAYERS=none runs without protection)",
-                    why_not(probe)
-                ));
+                return Err(i18n::t!("layers-none-available", why = why_not(probe)));
             }
             if var.map(str::trim) == Some("all") && have.len() < ALL.len() {
                 return Err(format!("PROCLAB_LAYERS=all, but {}", why_not(probe)));
@@ -172,75 +168,45 @@ pub fn summary() -> String {
         .map(|l| format!("{} {}", l.name, if l.available.is_ok() { "✓" } else { "✗" }))
         .collect();
     let used = match chosen() {
-        Ok(c) => format!("using {c}"),
-        Err(e) => format!("cannot run: {e}"),
+        Ok(c) => i18n::t!("layers-using", layers = c),
+        Err(e) => i18n::t!("layers-cannot-run", error = e),
     };
-    format!("sandbox layers: {} — {used}", marks.join("  "))
+    i18n::t!("layers-summary", marks = marks.join("  "), used = used)
 }
 
 /// What `cargo lab doctor` prints: each layer, whether this machine has it, what it stops.
 pub fn explain() -> String {
+    use i18n::t;
     let p = probe();
     let what = |name: &str| match name {
-        "landlock" => {
-            "Landlock signal scoping: the kernel refuses every signal from the lab to a process \
-             outside its domain, by any system call or ABI (kill, tkill, tgkill, pidfds, 32-bit \
-             int 0x80, F_SETOWN). Needs Linux >= 6.12 with Landlock enabled (ABI >= 6)."
-        }
-        "pidns" => {
-            "PID namespace: the scenario gets pids of its own; the sandbox is its pid 1, which the \
-             lab cannot signal, and the lab cannot name any process outside. When the sandbox \
-             dies, the kernel kills everything in the namespace. Unprivileged users need user \
-             namespaces (some distributions restrict them: kernel.unprivileged_userns_clone, \
-             kernel.apparmor_restrict_unprivileged_userns)."
-        }
-        _ => {
-            "seccomp: the sandbox checks every signal-sending call of the lab and lets it go on \
-             only for processes of the scenario; other ABIs get ENOSYS; ptrace and cross-process \
-             memory calls get EPERM. Needs Linux >= 5.5. Its one gap: a pid reused, or a pidfd \
-             swapped by another thread of the lab, in the microseconds between check and call."
-        }
+        "landlock" => t!("layer-landlock"),
+        "pidns" => t!("layer-pidns"),
+        _ => t!("layer-seccomp"),
     };
+    // The first column: as wide as the widest of its words, in the student's language.
+    let limits = t!("layers-limits");
+    let column = ALL.iter().map(|n| n.len()).chain([i18n::width(&limits)]).max().unwrap_or(8) + 2;
+    let pad = |word: &str| format!("{word}{}", " ".repeat(column.saturating_sub(i18n::width(word))));
     let mut s = String::new();
     for l in &p.layers {
         let state = match &l.available {
-            Ok(d) => format!("available ({d})"),
-            Err(e) => format!("NOT available: {e}"),
+            Ok(d) => t!("layer-available", detail = d),
+            Err(e) => t!("layer-missing", error = e),
         };
-        s.push_str(&format!("{:<9} {state}\n{}\n", l.name, wrap(what(l.name), 10, 96)));
+        s.push_str(&format!("{}{state}\n{}\n", pad(l.name), i18n::wrap(&what(l.name), column, 96)));
     }
     s.push_str(&match &p.bound {
-        Ok(b) => format!("{:<9} every scenario: at most {b}; no core files\n", "limits"),
-        Err(e) => format!("{:<9} NO process bound: {e}; no core files\n", "limits"),
+        Ok(b) => format!("{}{}\n", pad(&limits), t!("layers-bound", bound = b)),
+        Err(e) => format!("{}{}\n", pad(&limits), t!("layers-no-bound", error = e)),
     });
     s.push_str(&match chosen() {
-        Ok(c) => format!(
-            "\nScenarios run with: {c}{}\n",
-            if std::env::var_os("PROCLAB_LAYERS").is_some() { " (from PROCLAB_LAYERS)" } else { "" }
-        ),
-        Err(e) => format!("\nScenarios cannot run: {e}\n"),
+        Ok(c) if std::env::var_os("PROCLAB_LAYERS").is_some() => {
+            format!("\n{}\n", t!("layers-run-with-var", layers = c))
+        }
+        Ok(c) => format!("\n{}\n", t!("layers-run-with", layers = c)),
+        Err(e) => format!("\n{}\n", t!("layers-cannot", error = e)),
     });
     s
-}
-
-/// `text` in lines of at most `width` characters, each indented by `indent` spaces.
-fn wrap(text: &str, indent: usize, width: usize) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && indent + line.len() + 1 + word.len() > width {
-            out.push_str(&format!("{}{line}\n", " ".repeat(indent)));
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push_str(&format!("{}{line}", " ".repeat(indent)));
-    }
-    out
 }
 
 #[cfg(test)]

@@ -36,8 +36,8 @@ pub enum Target {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Pid(p) => write!(f, "pid {p}"),
-            Target::Group(g) => write!(f, "process group {g}"),
+            Target::Pid(p) => write!(f, "{}", i18n::t!("target-pid", pid = p)),
+            Target::Group(g) => write!(f, "{}", i18n::t!("target-group", pgid = g)),
         }
     }
 }
@@ -61,20 +61,16 @@ pub enum Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::Reserved(t) => {
-                write!(f, "refused to signal {t}: ids ≤ 1 mean init, the caller's group or everyone")
-            }
-            Refusal::Runner(t) => {
-                write!(f, "refused to signal {t}: it is the test runner or shares its group or session")
-            }
-            Refusal::Sandbox(t) => {
-                write!(f, "refused to signal {t}: it is the sandbox, not part of the scenario")
-            }
-            Refusal::Outside(t) => write!(f, "refused to signal {t}: not a live process of this scenario"),
-            Refusal::Group(g, why) => write!(f, "refused to signal process group {g}: {why}"),
-            Refusal::Os(t, e) => write!(f, "could not signal {t}: {e}"),
-        }
+        use i18n::t;
+        let text = match self {
+            Refusal::Reserved(t) => t!("refused-reserved", target = t),
+            Refusal::Runner(t) => t!("refused-runner", target = t),
+            Refusal::Sandbox(t) => t!("refused-sandbox", target = t),
+            Refusal::Outside(t) => t!("refused-outside", target = t),
+            Refusal::Group(g, why) => t!("refused-group", pgid = g, why = why),
+            Refusal::Os(t, e) => t!("refused-os", target = t, error = e),
+        };
+        f.write_str(&text)
     }
 }
 
@@ -106,28 +102,25 @@ pub fn vet(target: Target, runner: Runner, tree: &Tree, group_members: &[i32]) -
                 if g == runner.pgid || g == runner.pid || g == runner.sid {
                     return Err(Refusal::Runner(target));
                 }
-                return Err(Refusal::Group(g, "it has no member".into()));
+                return Err(Refusal::Group(g, i18n::t!("group-no-member")));
             };
             if host_g == runner.pgid || host_g == runner.pid || host_g == runner.sid {
                 return Err(Refusal::Runner(target));
             }
             if group_members.is_empty() {
-                return Err(Refusal::Group(g, "it has no member".into()));
+                return Err(Refusal::Group(g, i18n::t!("group-no-member")));
             }
             for &m in group_members {
                 if m == runner.pid {
-                    return Err(Refusal::Group(g, format!("member {m} belongs to the harness")));
+                    return Err(Refusal::Group(g, i18n::t!("group-harness-member", pid = m)));
                 }
                 match tree.by_host(m) {
                     Some(p) if p.pid == tree.root => {
-                        return Err(Refusal::Group(g, format!("member {} belongs to the harness", p.pid)));
+                        return Err(Refusal::Group(g, i18n::t!("group-harness-member", pid = p.pid)));
                     }
                     Some(p) if p.host_sid != runner.sid => {}
                     _ => {
-                        return Err(Refusal::Group(
-                            g,
-                            format!("member {m} (as the runner sees it) is outside the scenario"),
-                        ));
+                        return Err(Refusal::Group(g, i18n::t!("group-outside-member", pid = m)));
                     }
                 }
             }
@@ -179,7 +172,7 @@ pub fn send(target: Target, sig: Signal, runner: Runner, tree: &Tree) -> Result<
                 .map_err(|e| Refusal::Os(target, e.to_string()))
         }
         Target::Group(g) => {
-            let host_g = host_group(tree, g).ok_or_else(|| Refusal::Group(g, "it has no member".into()))?;
+            let host_g = host_group(tree, g).ok_or_else(|| Refusal::Group(g, i18n::t!("group-no-member")))?;
             let members = members_of_group(host_g);
             vet(target, runner, tree, &members)?;
             let at = crate::trace::now_ns();

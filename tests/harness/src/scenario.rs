@@ -47,9 +47,9 @@ impl Lab {
     }
     pub fn describe(&self) -> String {
         if self.is_solution() {
-            format!("{} (the reference solution)", self.package)
+            i18n::t!("report-lab-reference", package = self.package)
         } else {
-            format!("{} (your code in labs/)", self.package)
+            i18n::t!("report-lab-yours", package = self.package)
         }
     }
 }
@@ -359,12 +359,8 @@ impl Scenario {
             if let Some(test) = std::thread::current().name().filter(|n| *n != "main") {
                 println!("\n━━ {} ━━", test.replace('_', " ").replace("::", ": "));
             }
-            println!(
-                "$ {} {}   (in a sandbox: new session, child subreaper {})",
-                lab.package,
-                sc.args.join(" "),
-                sc.root
-            );
+            let command = format!("{} {}", lab.package, sc.args.join(" "));
+            println!("$ {}", i18n::t!("narrate-start", command = command, root = sc.root));
         }
         sc
     }
@@ -372,7 +368,7 @@ impl Scenario {
     /// Waits for the sandbox to say where it is and that it is ready (or why it cannot be).
     fn until_ready(&mut self, pidns: bool) {
         let (host_root, ready) = self
-            .wait_log("the sandbox sets the scenario up", |log| {
+            .wait_log(&i18n::t!("wait-sandbox-ready"), |log| {
                 if let Some(e) = log.events.iter().find_map(|e| match &e.kind {
                     Kind::SandboxError(m) => Some(m.clone()),
                     _ => None,

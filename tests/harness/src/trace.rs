@@ -14,13 +14,16 @@ pub enum Exit {
 impl fmt::Display for Exit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Exit::Code(c) => write!(f, "exited with status {c}"),
-            Exit::Signal(s, core) => write!(
-                f,
-                "killed by signal {s} (SIG{}){}",
-                crate::tree::signal_name(*s),
-                if *core { ", core dumped" } else { "" }
-            ),
+            Exit::Code(c) => write!(f, "{}", i18n::t!("exit-code", code = c)),
+            Exit::Signal(s, core) => {
+                let name = crate::tree::signal_name(*s);
+                let text = if *core {
+                    i18n::t!("exit-signal-core", n = s, name = name)
+                } else {
+                    i18n::t!("exit-signal", n = s, name = name)
+                };
+                f.write_str(&text)
+            }
         }
     }
 }
@@ -113,20 +116,23 @@ pub fn now_ns() -> i128 {
 
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            Kind::Role(r) => write!(f, "{} is the {r}", self.pid),
-            Kind::Note(k, v) => write!(f, "{} noted {k} = {v}", self.pid),
-            Kind::Pause(l) => write!(f, "{} paused: {l}", self.pid),
-            Kind::Spawn(p) => write!(f, "sandbox started the lab as {p}"),
-            Kind::Exited(p, e) => write!(f, "sandbox reaped {p}: {e}"),
-            Kind::Empty => write!(f, "sandbox: no process left"),
-            Kind::Root(p) => write!(f, "sandbox is {p} (as the runner sees it)"),
-            Kind::Ready(l) => write!(f, "sandbox ready: {l}"),
-            Kind::Refused(r) => write!(f, "sandbox REFUSED a signal: {r}"),
-            Kind::SandboxError(e) => write!(f, "sandbox error: {e}"),
-            Kind::Synced(n) => write!(f, "sandbox: trace synced ({n})"),
-            Kind::Other(s) => write!(f, "{} {s}", self.pid),
-        }
+        use i18n::t;
+        let pid = self.pid;
+        let line = match &self.kind {
+            Kind::Role(r) => t!("trace-role", pid = pid, role = r),
+            Kind::Note(k, v) => t!("trace-note", pid = pid, key = k, value = v),
+            Kind::Pause(l) => t!("trace-pause", pid = pid, label = l),
+            Kind::Spawn(p) => t!("trace-spawn", pid = p),
+            Kind::Exited(p, e) => t!("trace-reaped", pid = p, exit = e),
+            Kind::Empty => t!("trace-empty"),
+            Kind::Root(p) => t!("trace-root", pid = p),
+            Kind::Ready(l) => t!("trace-ready", layers = l),
+            Kind::Refused(r) => t!("trace-refused", what = r),
+            Kind::SandboxError(e) => t!("trace-error", error = e),
+            Kind::Synced(n) => t!("trace-synced", n = n),
+            Kind::Other(s) => format!("{pid} {s}"),
+        };
+        f.write_str(&line)
     }
 }
 

@@ -341,7 +341,8 @@ impl Tree {
             self.draw(top, "", None, &mut out);
         }
         if self.procs.is_empty() {
-            out.push_str("(no process left)\n");
+            out.push_str(&i18n::t!("tree-empty"));
+            out.push('\n');
         }
         out
     }
@@ -380,20 +381,27 @@ impl Tree {
                 }
                 let rest = &kids[i + FOLD_SHOW..i + run];
                 let end = i + run == kids.len();
-                let what = match self.procs.get(&rest[0]).map(|c| c.state) {
-                    Some('Z') => "zombies",
-                    _ => "alike",
+                let (n, label) = (rest.len(), self.label(p));
+                let (first, last) = (rest.first().copied().unwrap_or(0), rest.last().copied().unwrap_or(0));
+                let more = match self.procs.get(&rest[0]).map(|c| c.state) {
+                    Some('Z') => i18n::t!(
+                        "tree-more-zombies",
+                        n = n,
+                        pid = p.pid,
+                        label = label,
+                        first = first,
+                        last = last
+                    ),
+                    _ => i18n::t!(
+                        "tree-more-alike",
+                        n = n,
+                        pid = p.pid,
+                        label = label,
+                        first = first,
+                        last = last
+                    ),
                 };
-                let _ = writeln!(
-                    out,
-                    "{next_indent}{}… {} more {what} of {} {}: pids {}–{}",
-                    if end { "└─ " } else { "├─ " },
-                    rest.len(),
-                    p.pid,
-                    self.label(p),
-                    rest.first().copied().unwrap_or(0),
-                    rest.last().copied().unwrap_or(0),
-                );
+                let _ = writeln!(out, "{next_indent}{}… {more}", if end { "└─ " } else { "├─ " });
             } else {
                 for k in &kids[i..i + run] {
                     self.draw(*k, &next_indent, Some(*k == *kids.last().unwrap_or(k)), out);

@@ -109,3 +109,170 @@ reset-ask = Discard your changes to labs/{ $dir }/{ $file } and get the starter 
 reset-nothing = Nothing changed.
 reset-cannot-copy = cannot keep a copy: { $error }
 reset-done = labs/{ $dir }/{ $file } is the starter again. Your version: { $backup }
+
+## cargo lab doctor and reset: the rest
+
+doctor-title = Linux { $kernel } — what keeps a lab's signals inside its own scenario:
+doctor-each-layer =
+    Each layer alone stops every route a lab has to signal a process outside its scenario:
+    tests/harness/tests/hostile.rs tries them all (cargo test -p harness --test hostile).
+reset-cannot-run-git = cannot run git: { $error }
+reset-cannot-write = cannot write { $path }: { $error }
+
+## The harness: the failure report (the marker `── proclab:` stays the same in every language)
+
+report-lab-yours = { $package } (your code in labs/)
+report-lab-reference = { $package } (the reference solution)
+report-args = {" "}with { $args }
+report-setup = {" "}({ $how })
+report-expected = expected: { $what }
+report-why = why: { $why }
+report-observed = observed (+{ $ms } ms):
+report-reaped = reaped by the sandbox:
+report-steps = steps:
+report-output = lab { $stream }:
+report-output-last = lab { $stream } (the last { $keep } of { $total } lines):
+report-trace = trace:
+report-trace-last = trace (last { $n }):
+report-expect-eq = { $what }: { $expected }, observed { $observed }
+
+## The harness: narration (cargo lab demo)
+
+narrate-start = { $command }   (in a sandbox: new session, child subreaper { $root })
+narrate-ok = ✓ { $what }   (+{ $ms } ms)
+narrate-printed = lab printed │ { $line }
+narrate-claim = ★ claim { $id }: { $verdict } — { $evidence }
+narrate-signal = { $signal } to { $pid } ({ $role })
+narrate-signal-group = { $signal } to process group { $pgid }
+claim-holds = holds
+claim-fails = fails
+claim-partly = partly
+
+## The harness: what a wait waited for, and why it can no longer happen
+
+wait-sandbox-ready = the sandbox sets the scenario up
+wait-no-longer = { $what } — but every process of the scenario had ended by +{ $ms } ms, so it can no longer happen
+wait-role = a process announces the role "{ $role }"
+wait-roles = { $n } processes announce the role "{ $role }"
+wait-note = process { $pid } notes "{ $key }"
+wait-notes = { $n } note(s) "{ $key }"
+wait-pause = a process reaches pause "{ $label }"
+wait-releasable = process { $pid } waits at a pause and can be released ({ $error })
+wait-exit = process { $pid } ends and the sandbox reaps it
+wait-note-again = process { $pid } notes "{ $key }" again (after +{ $ms } ms)
+wait-lab-starts = the sandbox starts the lab
+wait-empty = every process of the scenario has exited and been reaped
+wait-empty-done = every process has exited and been reaped
+wait-closed = every process of the lab closes { $stream } (has exited)
+wait-proc-zombie = { $what } — but process { $pid } has ended (a zombie now)
+wait-proc-ended = { $what } — but process { $pid } has ended: { $exit }
+wait-proc-last-seen = process { $pid } last seen: state { $state } in { $wchan }
+wait-proc-gone = process { $pid } is gone
+wait-and = { $what }; { $more }
+wait-for-window = { $what } (for { $ms } ms)
+
+## The harness: where a hang left each process
+
+stuck-who-role = the { $role } ({ $pid })
+stuck-who = process { $pid } ({ $comm })
+stuck-running = running
+stuck-asleep = asleep
+stuck-sending = in a signal-sending call (the sandbox is checking its target)
+stuck-asleep-in = asleep in { $wchan }
+stuck-stopped = stopped
+stuck-a-zombie = a zombie
+stuck-state = state { $state }
+stuck-in-handler = { $who } is still inside its SIG{ $sig } handler, { $state } (SIG{ $sig } blocked while it runs)
+stuck-busy = { $who } keeps running: { $state }, its CPU time growing — a loop that does not end?
+stuck-in-waitpid = { $who } is blocked in waitpid
+stuck-at-pause = { $who } waits at the pause "{ $label }"
+stuck-at-a-pause = { $who } waits at a pause for the spec
+stuck-zombie = { $who } is a zombie: it has exited, its parent has not waited
+stuck-is = { $who } is { $state }
+stuck-question = { $place } — { $question }
+stuck-and = {"; "}
+stuck-waiting = still waiting for: { $what } ({ $ms } ms)
+stuck-after = after { $secs } s, { $headline }
+
+## The harness: why a process aborted
+
+why-allocated = a signal handler allocated memory (format!, String, Vec, Box …): not async-signal-safe — malloc interrupted in the middle can deadlock. In a handler: atomics, write(2), kill, waitpid, labkit::note.
+why-printed = your handler printed: not async-signal-safe. Its println! found stdout's buffer already borrowed by the code it interrupted, panicked, and a panic cannot leave a signal handler: abort (SIGABRT). In a handler write with write(2) (nix::unistd::write on fd 1, or labkit::note), or set an atomic flag and print in the main code.
+why-panicked = a process of the lab panicked: "{ $message }" (its stderr is below)
+
+## The harness: every process plays its part once
+
+parts-quoted = "{ $role }"
+parts-then = {" then "}
+parts-role = {" "}("{ $role }")
+parts-twice = every process plays its part once — but process { $pid } announced { $roles }: after its part it went on into code that is not its own (a child that returned from its branch into main?)
+parts-extra = { $n } process(es) play the part "{ $role }" — but { $count } did: { $pids }. Process { $extra } was not expected: did a process fall through into the code that forks (a child that, after its branch, acts out the parent)?
+parts-pause = only the process(es) { $pids } stop at the pause "{ $label }" — but process { $pid }{ $role } stopped there too: a process the scenario did not expect is running that code (a child that fell through into the parent's code?)
+parts-outlived = every process ends with its part — but the program's first process { $main } has ended and process { $pid }{ $role } ({ $comm }) is still running, which the scenario never met: a child that outlived its part (did it return into main's code instead of exiting?)
+
+## The harness: how a scenario was started
+
+setup-session-leader = started as a session leader (setsid)
+setup-hold-stdout = pauses hold stdout
+setup-terminal = on a terminal
+setup-hold-println = held inside its println! of "{ $text }"
+setup-gate-pdeathsig = held before prctl(PR_SET_PDEATHSIG)
+setup-ignoring = started with { $signal } ignored
+list-separator = {", "}
+
+## The harness: how a process ended, and the trace
+
+exit-code = exited with status { $code }
+exit-signal = killed by signal { $n } (SIG{ $name })
+exit-signal-core = killed by signal { $n } (SIG{ $name }), core dumped
+trace-role = { $pid } is the { $role }
+trace-note = { $pid } noted { $key } = { $value }
+trace-pause = { $pid } paused: { $label }
+trace-spawn = sandbox started the lab as { $pid }
+trace-reaped = sandbox reaped { $pid }: { $exit }
+trace-empty = sandbox: no process left
+trace-root = sandbox is { $pid } (as the runner sees it)
+trace-ready = sandbox ready: { $layers }
+trace-refused = sandbox REFUSED a signal: { $what }
+trace-error = sandbox error: { $error }
+trace-synced = sandbox: trace synced ({ $n })
+
+## The harness: signals, terminals, the tree
+
+act-can-signal = { $signal } can be sent to { $target } — { $why }
+terminal-type = keys can be typed on the terminal ({ $error })
+terminal-shows = { $what }: the terminal shows { $text }
+terminal-waited = { $what } (waited { $ms } ms; the terminal shows { $text })
+terminal-foreground = the terminal reports its foreground group ({ $error })
+target-pid = pid { $pid }
+target-group = process group { $pgid }
+refused-reserved = refused to signal { $target }: ids ≤ 1 mean init, the caller's group or everyone
+refused-runner = refused to signal { $target }: it is the test runner or shares its group or session
+refused-sandbox = refused to signal { $target }: it is the sandbox, not part of the scenario
+refused-outside = refused to signal { $target }: not a live process of this scenario
+refused-group = refused to signal process group { $pgid }: { $why }
+refused-os = could not signal { $target }: { $error }
+group-no-member = it has no member
+group-harness-member = member { $pid } belongs to the harness
+group-outside-member = member { $pid } (as the runner sees it) is outside the scenario
+tree-empty = (no process left)
+tree-more-zombies = { $n } more zombies of { $pid } { $label }: pids { $first }–{ $last }
+tree-more-alike = { $n } more alike of { $pid } { $label }: pids { $first }–{ $last }
+
+## The harness: the sandbox's layers (cargo lab list, cargo lab doctor)
+
+layers-none-available = no sandbox layer is available on this machine, so a lab could signal any process of yours. { $why } (`cargo lab doctor` explains; PROCLAB_LAYERS=none runs without protection)
+layers-summary = sandbox layers: { $marks } — { $used }
+layers-using = using { $layers }
+layers-cannot-run = cannot run: { $error }
+layers-limits = limits
+layers-bound = every scenario: at most { $bound }; no core files
+layers-no-bound = NO process bound: { $error }; no core files
+layers-run-with = Scenarios run with: { $layers }
+layers-run-with-var = Scenarios run with: { $layers } (from PROCLAB_LAYERS)
+layers-cannot = Scenarios cannot run: { $error }
+layer-available = available ({ $detail })
+layer-missing = NOT available: { $error }
+layer-landlock = Landlock signal scoping: the kernel refuses every signal from the lab to a process outside its domain, by any system call or ABI (kill, tkill, tgkill, pidfds, 32-bit int 0x80, F_SETOWN). Needs Linux >= 6.12 with Landlock enabled (ABI >= 6).
+layer-pidns = PID namespace: the scenario gets pids of its own; the sandbox is its pid 1, which the lab cannot signal, and the lab cannot name any process outside. When the sandbox dies, the kernel kills everything in the namespace. Unprivileged users need user namespaces (some distributions restrict them: kernel.unprivileged_userns_clone, kernel.apparmor_restrict_unprivileged_userns).
+layer-seccomp = seccomp: the sandbox checks every signal-sending call of the lab and lets it go on only for processes of the scenario; other ABIs get ENOSYS; ptrace and cross-process memory calls get EPERM. Needs Linux >= 5.5. Its one gap: a pid reused, or a pidfd swapped by another thread of the lab, in the microseconds between check and call.

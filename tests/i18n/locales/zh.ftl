@@ -110,3 +110,170 @@ reset-ask = 丢弃你对 labs/{ $dir }/{ $file } 的修改并恢复初始代码�
 reset-nothing = 没有任何改动。
 reset-cannot-copy = 无法保留副本：{ $error }
 reset-done = labs/{ $dir }/{ $file } 已恢复为初始代码。你的版本：{ $backup }
+
+## cargo lab doctor 与 reset：其余的消息
+
+doctor-title = Linux { $kernel }——是什么让实验程序的信号只留在它自己的场景之内：
+doctor-each-layer =
+    每一层单独都能堵住实验程序向场景外的进程发送信号的所有途径：
+    tests/harness/tests/hostile.rs 把这些途径逐一试过（cargo test -p harness --test hostile）。
+reset-cannot-run-git = 无法运行 git：{ $error }
+reset-cannot-write = 无法写入 { $path }：{ $error }
+
+## 测试框架：失败报告（标记 `── proclab:` 在各种语言中都保持不变）
+
+report-lab-yours = { $package }（你在 labs/ 中的代码）
+report-lab-reference = { $package }（参考答案）
+report-args = ，参数 { $args }
+report-setup = （{ $how }）
+report-expected = 预期：{ $what }
+report-why = 原因：{ $why }
+report-observed = 实际观察到（+{ $ms } 毫秒）：
+report-reaped = 由沙箱回收：
+report-steps = 步骤：
+report-output = 实验程序的 { $stream }：
+report-output-last = 实验程序的 { $stream }（共 { $total } 行，只显示最后 { $keep } 行）：
+report-trace = 跟踪记录：
+report-trace-last = 跟踪记录（最后 { $n } 条）：
+report-expect-eq = { $what }：{ $expected }，实际为 { $observed }
+
+## 测试框架：讲解（cargo lab demo）
+
+narrate-start = { $command }   （在沙箱中：新的会话，子进程收割者为 { $root }）
+narrate-ok = ✓ { $what }   （+{ $ms } 毫秒）
+narrate-printed = 实验程序输出 │ { $line }
+narrate-claim = ★ 说法 { $id }：{ $verdict }——{ $evidence }
+narrate-signal = 向 { $pid }（{ $role }）发送 { $signal }
+narrate-signal-group = 向进程组 { $pgid } 发送 { $signal }
+claim-holds = 成立
+claim-fails = 不成立
+claim-partly = 部分成立
+
+## 测试框架：等待的是什么，以及为什么它已不可能发生
+
+wait-sandbox-ready = 沙箱把场景准备好
+wait-no-longer = { $what }——但场景中的每个进程在 +{ $ms } 毫秒时都已结束，这已不可能再发生
+wait-role = 有一个进程宣布自己的角色是“{ $role }”
+wait-roles = 有 { $n } 个进程宣布自己的角色是“{ $role }”
+wait-note = 进程 { $pid } 记下“{ $key }”
+wait-notes = 出现 { $n } 条“{ $key }”记录
+wait-pause = 有一个进程到达暂停点“{ $label }”
+wait-releasable = 进程 { $pid } 停在暂停点，可以被放行（{ $error }）
+wait-exit = 进程 { $pid } 结束，并被沙箱回收
+wait-note-again = 进程 { $pid } 再次记下“{ $key }”（在 +{ $ms } 毫秒之后）
+wait-lab-starts = 沙箱启动实验程序
+wait-empty = 场景中的每个进程都已退出并被回收
+wait-empty-done = 每个进程都已退出并被回收
+wait-closed = 实验程序的每个进程都关闭了 { $stream }（都已退出）
+wait-proc-zombie = { $what }——但进程 { $pid } 已经结束（现在是僵尸进程）
+wait-proc-ended = { $what }——但进程 { $pid } 已经结束：{ $exit }
+wait-proc-last-seen = 最后一次看到进程 { $pid } 时：状态 { $state }，在 { $wchan } 中
+wait-proc-gone = 进程 { $pid } 已不存在
+wait-and = { $what }；{ $more }
+wait-for-window = { $what }（持续 { $ms } 毫秒）
+
+## 测试框架：卡住时每个进程停在哪里
+
+stuck-who-role = { $role } 进程（{ $pid }）
+stuck-who = 进程 { $pid }（{ $comm }）
+stuck-running = 正在运行
+stuck-asleep = 在睡眠
+stuck-sending = 正处在发送信号的系统调用中（沙箱正在检查它的目标）
+stuck-asleep-in = 在 { $wchan } 中睡眠
+stuck-stopped = 已停止
+stuck-a-zombie = 是僵尸进程
+stuck-state = 处于状态 { $state }
+stuck-in-handler = { $who }仍在它的 SIG{ $sig } 信号处理函数中，{ $state }（处理函数运行期间 SIG{ $sig } 被阻塞）
+stuck-busy = { $who }一直在运行：{ $state }，CPU 时间不断增长——是不是有个循环停不下来？
+stuck-in-waitpid = { $who }阻塞在 waitpid 中
+stuck-at-pause = { $who }停在暂停点“{ $label }”等待
+stuck-at-a-pause = { $who }停在一个暂停点，等待测试规格放行
+stuck-zombie = { $who }是僵尸进程：它已经退出，但它的父进程还没有等待（wait）它
+stuck-is = { $who }{ $state }
+stuck-question = { $place }——{ $question }
+stuck-and = ；
+stuck-waiting = 仍在等待：{ $what }（已等 { $ms } 毫秒）
+stuck-after = { $secs } 秒后，{ $headline }
+
+## 测试框架：进程为什么中止
+
+why-allocated = 信号处理函数分配了内存（format!、String、Vec、Box……）：这不是异步信号安全的——malloc 执行到一半被打断，可能造成死锁。信号处理函数里只能用：原子变量、write(2)、kill、waitpid、labkit::note。
+why-printed = 你的信号处理函数打印了输出：这不是异步信号安全的。它的 println! 发现 stdout 的缓冲区已被它打断的那段代码借用，于是 panic；而 panic 无法离开信号处理函数：进程中止（SIGABRT）。在信号处理函数里请用 write(2) 输出（对 fd 1 调用 nix::unistd::write，或用 labkit::note），或者只设置一个原子标志，回到主代码里再打印。
+why-panicked = 实验程序的一个进程 panic 了：“{ $message }”（它的 stderr 见下方）
+
+## 测试框架：每个进程只扮演一次自己的角色
+
+parts-quoted = “{ $role }”
+parts-then = 、
+parts-role = （“{ $role }”）
+parts-twice = 每个进程只扮演一次自己的角色——但进程 { $pid } 先后宣布了{ $roles }：演完自己的角色后，它又继续执行了不属于它的代码（是不是子进程从自己的分支返回到了 main？）
+parts-extra = 应有 { $n } 个进程扮演角色“{ $role }”——实际却有 { $count } 个：{ $pids }。进程 { $extra } 不在预期之中：是不是有进程一路执行进了调用 fork 的代码（子进程做完自己的分支后，又演起了父进程）？
+parts-pause = 只有进程 { $pids } 应停在暂停点“{ $label }”——但进程 { $pid }{ $role }也停在了那里：一个场景没有预料到的进程正在执行这段代码（是不是子进程一路执行进了父进程的代码？）
+parts-outlived = 每个进程演完自己的角色就应结束——但程序的第一个进程 { $main } 已经结束，进程 { $pid }{ $role }（{ $comm }）却还在运行，而场景从未遇到过它：这是一个比自己的角色活得更久的子进程（它是不是没有退出，而是返回到了 main 的代码里？）
+
+## 测试框架：场景是怎样启动的
+
+setup-session-leader = 作为会话首进程启动（setsid）
+setup-hold-stdout = 暂停点占住 stdout
+setup-terminal = 在终端上运行
+setup-hold-println = 停在它打印“{ $text }”的 println! 内部
+setup-gate-pdeathsig = 停在 prctl(PR_SET_PDEATHSIG) 之前
+setup-ignoring = 启动时忽略 { $signal }
+list-separator = ，
+
+## 测试框架：进程如何结束，以及跟踪记录
+
+exit-code = 以退出码 { $code } 退出
+exit-signal = 被信号 { $n }（SIG{ $name }）杀死
+exit-signal-core = 被信号 { $n }（SIG{ $name }）杀死，并转储了 core
+trace-role = { $pid } 是 { $role }
+trace-note = { $pid } 记下 { $key } = { $value }
+trace-pause = { $pid } 暂停：{ $label }
+trace-spawn = 沙箱启动了实验程序：{ $pid }
+trace-reaped = 沙箱回收了 { $pid }：{ $exit }
+trace-empty = 沙箱：已没有任何进程
+trace-root = 沙箱是 { $pid }（在运行测试的进程看来）
+trace-ready = 沙箱就绪：{ $layers }
+trace-refused = 沙箱拒绝了一个信号：{ $what }
+trace-error = 沙箱出错：{ $error }
+trace-synced = 沙箱：跟踪记录已同步（{ $n }）
+
+## 测试框架：信号、终端、进程树
+
+act-can-signal = 可以向 { $target } 发送 { $signal }——{ $why }
+terminal-type = 可以在终端上输入按键（{ $error }）
+terminal-shows = { $what }：终端显示 { $text }
+terminal-waited = { $what }（等了 { $ms } 毫秒；终端显示 { $text }）
+terminal-foreground = 终端报告它的前台进程组（{ $error }）
+target-pid = 进程 { $pid }
+target-group = 进程组 { $pgid }
+refused-reserved = 拒绝向 { $target } 发送信号：≤ 1 的 id 指的是 init、调用者所在的进程组或所有进程
+refused-runner = 拒绝向 { $target } 发送信号：它是运行测试的进程，或与之同组、同会话
+refused-sandbox = 拒绝向 { $target } 发送信号：它是沙箱，不属于场景
+refused-outside = 拒绝向 { $target } 发送信号：它不是本场景中还活着的进程
+refused-group = 拒绝向进程组 { $pgid } 发送信号：{ $why }
+refused-os = 无法向 { $target } 发送信号：{ $error }
+group-no-member = 它没有成员
+group-harness-member = 成员 { $pid } 属于测试框架
+group-outside-member = 成员 { $pid }（在运行测试的进程看来）在场景之外
+tree-empty = （已没有任何进程）
+tree-more-zombies = 另有 { $n } 个 { $pid } { $label } 的僵尸子进程：pid { $first }–{ $last }
+tree-more-alike = 另有 { $n } 个 { $pid } { $label } 的同样的子进程：pid { $first }–{ $last }
+
+## 测试框架：沙箱的各层（cargo lab list、cargo lab doctor）
+
+layers-none-available = 本机没有任何可用的沙箱层，实验程序可能向你的任何进程发送信号。{ $why }（`cargo lab doctor` 会解释；PROCLAB_LAYERS=none 表示不加保护地运行）
+layers-summary = 沙箱层：{ $marks }——{ $used }
+layers-using = 使用 { $layers }
+layers-cannot-run = 无法运行：{ $error }
+layers-limits = 限制
+layers-bound = 每个场景：最多 { $bound }；不产生 core 文件
+layers-no-bound = 没有进程数上限：{ $error }；不产生 core 文件
+layers-run-with = 场景运行时使用：{ $layers }
+layers-run-with-var = 场景运行时使用：{ $layers }（来自 PROCLAB_LAYERS）
+layers-cannot = 场景无法运行：{ $error }
+layer-available = 可用（{ $detail }）
+layer-missing = 不可用：{ $error }
+layer-landlock = Landlock 信号作用域：内核拒绝实验程序向其域之外的进程发送任何信号，无论通过哪个系统调用或 ABI（kill、tkill、tgkill、pidfd、32 位 int 0x80、F_SETOWN）。需要启用了 Landlock 的 Linux >= 6.12（ABI >= 6）。
+layer-pidns = PID 命名空间：场景拥有自己的一套 pid；沙箱是其中的 1 号进程，实验程序无法向它发送信号，也无法指名场景之外的任何进程。沙箱一死，内核就会杀死命名空间中的所有进程。非特权用户需要用户命名空间（有些发行版会限制它：kernel.unprivileged_userns_clone、kernel.apparmor_restrict_unprivileged_userns）。
+layer-seccomp = seccomp：沙箱检查实验程序每一个发送信号的调用，只有目标是本场景的进程时才放行；其他 ABI 的调用得到 ENOSYS；ptrace 和跨进程读写内存的调用得到 EPERM。需要 Linux >= 5.5。它唯一的漏洞：在检查与调用之间的几微秒里，pid 被复用，或者 pidfd 被实验程序的另一个线程换掉。

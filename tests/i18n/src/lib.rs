@@ -135,6 +135,71 @@ macro_rules! t {
     };
 }
 
+/// Columns `text` takes on a terminal: CJK ideographs, kana, hangul and full-width forms take
+/// two, everything else one (enough for the kit's English and Chinese).
+pub fn width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `text` in lines of at most `columns` terminal columns, each indented by `indent` spaces:
+/// English breaks between words, Chinese also between two characters (never before a
+/// full-width punctuation mark, which stays with the character before it).
+pub fn wrap(text: &str, indent: usize, columns: usize) -> String {
+    let room = columns.saturating_sub(indent).max(10);
+    // Pieces that may not be split: a word with the space before it, or one wide character
+    // with the punctuation that follows it.
+    let mut pieces: Vec<String> = Vec::new();
+    for (i, word) in text.split_whitespace().enumerate() {
+        let mut first = true;
+        for c in word.chars() {
+            let wide = width(&c.to_string()) == 2;
+            let punct =
+                matches!(c, '，' | '。' | '、' | '；' | '：' | '？' | '！' | '）' | '”' | '’' | '》' | '」');
+            let glue = punct
+                || (!wide
+                    && pieces.last().is_some_and(|p| !p.ends_with(|x: char| width(&x.to_string()) == 2)));
+            if first {
+                pieces.push(if i == 0 { c.to_string() } else { format!(" {c}") });
+                first = false;
+            } else if glue && !pieces.is_empty() {
+                pieces.last_mut().expect("a piece").push(c);
+            } else {
+                pieces.push(c.to_string());
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut line = String::new();
+    for piece in pieces {
+        let bare = if line.is_empty() { piece.trim_start().to_string() } else { piece.clone() };
+        if !line.is_empty() && width(&line) + width(&bare) > room {
+            out.push_str(&format!("{}{line}\n", " ".repeat(indent)));
+            line = piece.trim_start().to_string();
+        } else {
+            line.push_str(&bare);
+        }
+    }
+    if !line.is_empty() {
+        out.push_str(&format!("{}{line}", " ".repeat(indent)));
+    }
+    out
+}
+
 /// The keys of a catalogue, each with the variables its message uses, sorted.
 pub fn keys(ftl: &str) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
@@ -202,11 +267,19 @@ mod tests {
             assert_eq!(vars, &zh[k], "{k}: the variables differ between en.ftl and zh.ftl");
         }
         for k in zh.keys() {
-            // Translated, unless the message is only commands (the same in both languages).
+            // Translated, unless the message is only commands (the same in both languages) or
+            // only placeables (`{ $who }{ $state }`: its words are other messages).
             let msg = text_in(Lang::Zh, k, &[]);
+            let chinese = |c: char| matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}' | '“' | '”');
+            let words: String = msg
+                .split("{$")
+                .enumerate()
+                .map(|(i, p)| if i == 0 { p } else { p.split_once('}').map_or(p, |(_, rest)| rest) })
+                .collect();
             assert!(
-                msg.chars().any(|c| matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}'))
-                    || msg == text_in(Lang::En, k, &[]),
+                msg.chars().any(chinese)
+                    || msg == text_in(Lang::En, k, &[])
+                    || !words.chars().any(|c| c.is_ascii_alphabetic()),
                 "{k}: the Chinese message has no Chinese in it: {msg}"
             );
         }

@@ -2,6 +2,7 @@
 
 use super::Scenario;
 use crate::safety::{self, Refusal, Target};
+use i18n::t;
 use nix::sys::signal::Signal;
 
 impl Scenario {
@@ -10,7 +11,7 @@ impl Scenario {
     #[track_caller]
     pub fn signal(&self, pid: i32, sig: Signal) {
         if let Err(r) = self.try_signal(Target::Pid(pid), sig) {
-            self.fail(&format!("{sig} can be sent to {pid} — {r}"));
+            self.fail(&t!("act-can-signal", signal = sig, target = pid, why = r));
         }
     }
 
@@ -18,7 +19,7 @@ impl Scenario {
     #[track_caller]
     pub fn signal_group(&self, pgid: i32, sig: Signal) {
         if let Err(r) = self.try_signal(Target::Group(pgid), sig) {
-            self.fail(&format!("{sig} can be sent to group {pgid} — {r}"));
+            self.fail(&t!("act-can-signal", signal = sig, target = Target::Group(pgid), why = r));
         }
     }
 
@@ -41,7 +42,7 @@ impl Scenario {
             .iter()
             .map(|&target| match self.send_now(target, sig, &t) {
                 Ok(at) => at,
-                Err(r) => self.fail(&format!("{sig} can be sent to {target} — {r}")),
+                Err(r) => self.fail(&t!("act-can-signal", signal = sig, target = target, why = r)),
             })
             .collect()
     }
@@ -54,14 +55,14 @@ impl Scenario {
     /// Vets `target` against `t` (a fresh snapshot) and signals it.
     fn send_now(&self, target: Target, sig: Signal, t: &crate::Tree) -> Result<i128, Refusal> {
         if self.narrate {
-            println!(
-                "  → {} to {}",
-                sig,
-                match target {
-                    Target::Pid(p) => format!("{p} ({})", t.roles.get(&p).map(String::as_str).unwrap_or("?")),
-                    Target::Group(g) => format!("process group {g}"),
+            let line = match target {
+                Target::Pid(p) => {
+                    let role = t.roles.get(&p).map(String::as_str).unwrap_or("?");
+                    t!("narrate-signal", signal = sig, pid = p, role = role)
                 }
-            );
+                Target::Group(g) => t!("narrate-signal-group", signal = sig, pgid = g),
+            };
+            println!("  → {line}");
         }
         let sent = safety::send(target, sig, self.runner, t);
         if let Ok(at) = sent {

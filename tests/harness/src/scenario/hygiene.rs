@@ -18,19 +18,11 @@ pub fn panic_message(stderr: &str) -> Option<String> {
 }
 
 /// The diagnosis for an abort, from what the process wrote on stderr.
-pub fn diagnose(stderr: &str) -> Option<&'static str> {
+pub fn diagnose(stderr: &str) -> Option<String> {
     if stderr.contains(labkit::guard::MESSAGE) {
-        Some(
-            "a signal handler allocated memory (format!, String, Vec, Box …): not async-signal-safe — malloc \
-             interrupted in the middle can deadlock. In a handler: atomics, write(2), kill, waitpid, labkit::note.",
-        )
+        Some(i18n::t!("why-allocated"))
     } else if BORROWED.iter().any(|b| stderr.contains(b)) {
-        Some(
-            "your handler printed: not async-signal-safe. Its println! found stdout's buffer already borrowed by \
-             the code it interrupted, panicked, and a panic cannot leave a signal handler: abort (SIGABRT). In a \
-             handler write with write(2) (nix::unistd::write on fd 1, or labkit::note), or set an atomic flag and \
-             print in the main code.",
-        )
+        Some(i18n::t!("why-printed"))
     } else {
         None
     }
@@ -48,10 +40,10 @@ impl Scenario {
         loop {
             let text = String::from_utf8_lossy(&log.stderr);
             if let Some(d) = diagnose(&text) {
-                return Some(d.to_string());
+                return Some(d);
             }
             if let Some(m) = panic_message(&text) {
-                return Some(format!("a process of the lab panicked: \"{m}\" (its stderr is below)"));
+                return Some(i18n::t!("why-panicked", message = m));
             }
             // Nothing aborted (yet), or all of stderr is in: no diagnosis.
             let now = Instant::now();

@@ -14,6 +14,7 @@
 
 use super::Scenario;
 use crate::trace::{Event, Kind};
+use i18n::t;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -94,12 +95,8 @@ pub(super) fn problems(
     }
     for (pid, roles) in &by_pid {
         if roles.len() > 1 && !roles.iter().all(|r| free.contains(*r)) {
-            let said: Vec<String> = roles.iter().map(|r| format!("\"{r}\"")).collect();
-            return Some(format!(
-                "every process plays its part once — but process {pid} announced {}: after its part it went on into code \
-                 that is not its own (a child that returned from its branch into main?)",
-                said.join(" then ")
-            ));
+            let said: Vec<String> = roles.iter().map(|r| t!("parts-quoted", role = r)).collect();
+            return Some(t!("parts-twice", pid = pid, roles = said.join(&t!("parts-then"))));
         }
     }
     // The processes the spec met at a pause: expected, whatever part they announce later.
@@ -108,11 +105,13 @@ pub(super) fn problems(
         let Some(&n) = asked.get(*role) else { continue };
         let extra: Vec<i32> = pids.iter().skip(n).copied().filter(|p| !met.contains(p)).collect();
         if !extra.is_empty() && !free.contains(*role) {
-            return Some(format!(
-                "{n} process(es) play the part \"{role}\" — but {} did: {pids:?}. Process {} was not expected: did a \
-                 process fall through into the code that forks (a child that, after its branch, acts out the parent)?",
-                pids.len(),
-                extra[0]
+            return Some(t!(
+                "parts-extra",
+                n = n,
+                role = role,
+                count = pids.len(),
+                pids = format!("{pids:?}"),
+                extra = extra[0]
             ));
         }
     }
@@ -129,14 +128,15 @@ pub(super) fn problems(
                 let role = by_pid
                     .get(&e.pid)
                     .and_then(|r| r.first())
-                    .map(|r| format!(" (\"{r}\")"))
+                    .map(|r| t!("parts-role", role = r))
                     .unwrap_or_default();
-                return Some(format!(
-                    "only the process(es) {:?} stop at the pause \"{label}\" — but process {}{role} stopped there too: \
-                     a process the scenario did not expect is running that code (a child that fell through into the \
-                     parent's code?)",
-                    seen.map(|s| s.iter().copied().collect::<Vec<_>>()).unwrap_or_default(),
-                    e.pid
+                let pids = seen.map(|s| s.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
+                return Some(t!(
+                    "parts-pause",
+                    pids = format!("{pids:?}"),
+                    label = label,
+                    pid = e.pid,
+                    role = role
                 ));
             }
         }
@@ -162,13 +162,8 @@ pub(super) fn outlived(
     let stray = t.lab_procs().find(|p| {
         !p.is_zombie() && !met.contains(&p.pid) && !t.roles.get(&p.pid).is_some_and(|r| free.contains(r))
     })?;
-    let part = t.roles.get(&stray.pid).map(|r| format!(" (\"{r}\")")).unwrap_or_default();
-    Some(format!(
-        "every process ends with its part — but the program's first process {main} has ended and process {}{part} \
-         ({}) is still running, which the scenario never met: a child that outlived its part (did it return into \
-         main's code instead of exiting?)",
-        stray.pid, stray.comm
-    ))
+    let part = t.roles.get(&stray.pid).map(|r| t!("parts-role", role = r)).unwrap_or_default();
+    Some(t!("parts-outlived", main = main, pid = stray.pid, role = part, comm = stray.comm))
 }
 
 #[cfg(test)]

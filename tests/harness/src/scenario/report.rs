@@ -4,6 +4,7 @@
 use super::{Scenario, indent};
 use crate::trace::Kind;
 use crate::tree::Tree;
+use i18n::t;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -90,7 +91,7 @@ impl Scenario {
         self.figure_mark("ok", what, Some(t));
         if self.narrate {
             self.narrate_stdout();
-            println!("  ✓ {what}   (+{} ms)", self.started.elapsed().as_millis());
+            println!("  {}", t!("narrate-ok", what = what, ms = self.started.elapsed().as_millis()));
             print!("{}", indent(&t.render(), "    "));
         }
     }
@@ -101,7 +102,7 @@ impl Scenario {
         let fresh = &out[from..];
         if let Some(end) = fresh.rfind('\n') {
             for line in fresh[..end].lines() {
-                println!("  lab printed │ {line}");
+                println!("  {}", t!("narrate-printed", line = line));
             }
             self.narrated_stdout.set(from + end + 1);
         }
@@ -117,7 +118,12 @@ impl Scenario {
     /// verdicts of every record of a claim, and prints the result beside the sheet's word.
     pub fn claim_verdict(&self, id: &str, verdict: Verdict, evidence: &str) {
         if self.narrate {
-            println!("  ★ claim {id}: {} — {evidence}", verdict.word());
+            let word = match verdict {
+                Verdict::Holds => t!("claim-holds"),
+                Verdict::Fails => t!("claim-fails"),
+                Verdict::Partly => t!("claim-partly"),
+            };
+            println!("  {}", t!("narrate-claim", id = id, verdict = word, evidence = evidence));
         }
         let Some(path) = std::env::var_os("PROCLAB_CLAIMS") else { return };
         let line = claim_record(self.lab.package, id, verdict, evidence);
@@ -140,7 +146,12 @@ impl Scenario {
     #[track_caller]
     pub fn expect_eq<T: PartialEq + std::fmt::Debug>(&self, observed: T, expected: T, what: &str) {
         if observed != expected {
-            self.fail(&format!("{what}: {expected:?}, observed {observed:?}"));
+            self.fail(&t!(
+                "report-expect-eq",
+                what = what,
+                expected = format!("{expected:?}"),
+                observed = format!("{observed:?}")
+            ));
         } else if self.narrate {
             println!("  ✓ {what}: {observed:?}");
         }
@@ -161,28 +172,30 @@ impl Scenario {
     /// The failure report (public so specs and tools can show it).
     pub fn report(&self, expected: &str, t: &Tree) -> String {
         let mut r = String::new();
+        // The marker `── proclab:` is the same in every language (cargo lab finds reports by
+        // it); the rest of the report is in the student's language (PROCLAB_LANG).
         let mut args =
-            if self.args.is_empty() { String::new() } else { format!(" with {}", self.args.join(" ")) };
+            if self.args.is_empty() { String::new() } else { t!("report-args", args = self.args.join(" ")) };
         let how = self.setup.describe();
         if !how.is_empty() {
-            args.push_str(&format!(" ({how})"));
+            args.push_str(&t!("report-setup", how = how));
         }
         let _ = writeln!(r, "\n── proclab: {}{args} ──", self.lab.describe());
-        let _ = writeln!(r, "expected: {expected}");
+        let _ = writeln!(r, "{}", t!("report-expected", what = expected));
         if let Some(why) = self.abort_diagnosis() {
-            let _ = writeln!(r, "why: {why}");
+            let _ = writeln!(r, "{}", t!("report-why", why = why));
         }
-        let _ = writeln!(r, "observed (+{} ms):", self.started.elapsed().as_millis());
+        let _ = writeln!(r, "{}", t!("report-observed", ms = self.started.elapsed().as_millis()));
         r.push_str(&indent(&t.render(), "  "));
         let events = self.events();
         let exits: Vec<String> =
             events.iter().filter(|e| matches!(e.kind, Kind::Exited(..))).map(|e| e.to_string()).collect();
         if !exits.is_empty() {
-            let _ = writeln!(r, "reaped by the sandbox:\n  {}", exits.join("\n  "));
+            let _ = writeln!(r, "{}\n  {}", t!("report-reaped"), exits.join("\n  "));
         }
         let steps = self.steps.borrow();
         if !steps.is_empty() {
-            let _ = writeln!(r, "steps:");
+            let _ = writeln!(r, "{}", t!("report-steps"));
             for (i, s) in steps.iter().enumerate() {
                 let _ = writeln!(r, "  {}. {s}", i + 1);
             }
@@ -191,15 +204,12 @@ impl Scenario {
             if !text.trim().is_empty() {
                 let lines: Vec<&str> = text.lines().collect();
                 let skip = lines.len().saturating_sub(keep);
-                let _ = writeln!(
-                    r,
-                    "lab {name}{}:",
-                    if skip > 0 {
-                        format!(" (the last {keep} of {} lines)", lines.len())
-                    } else {
-                        String::new()
-                    }
-                );
+                let heading = if skip > 0 {
+                    t!("report-output-last", stream = name, keep = keep, total = lines.len())
+                } else {
+                    t!("report-output", stream = name)
+                };
+                let _ = writeln!(r, "{heading}");
                 for l in &lines[skip..] {
                     let _ = writeln!(r, "  │ {l}");
                 }
@@ -212,7 +222,8 @@ impl Scenario {
             .collect();
         if !notes.is_empty() {
             let skip = notes.len().saturating_sub(20);
-            let _ = writeln!(r, "trace{}:", if skip > 0 { " (last 20)" } else { "" });
+            let heading = if skip > 0 { t!("report-trace-last", n = 20) } else { t!("report-trace") };
+            let _ = writeln!(r, "{heading}");
             for n in &notes[skip..] {
                 let _ = writeln!(r, "  {n}");
             }

@@ -92,27 +92,27 @@ impl Setup {
 
     /// How the start differs from the default, for the failure report ("" when it does not).
     pub fn describe(&self) -> String {
+        use i18n::t;
         let mut parts = Vec::new();
         if self.session_leader {
-            parts.push("started as a session leader (setsid)");
+            parts.push(t!("setup-session-leader"));
         }
         if self.hold_stdout {
-            parts.push("pauses hold stdout");
+            parts.push(t!("setup-hold-stdout"));
         }
         if self.terminal {
-            parts.push("on a terminal");
+            parts.push(t!("setup-terminal"));
         }
-        let mut parts: Vec<String> = parts.into_iter().map(String::from).collect();
-        if let Some(t) = &self.hold_println {
-            parts.push(format!("held inside its println! of \"{t}\""));
+        if let Some(text) = &self.hold_println {
+            parts.push(t!("setup-hold-println", text = text));
         }
         if self.gate_pdeathsig {
-            parts.push("held before prctl(PR_SET_PDEATHSIG)".into());
+            parts.push(t!("setup-gate-pdeathsig"));
         }
         for s in &self.ignored {
-            parts.push(format!("started with {s} ignored"));
+            parts.push(t!("setup-ignoring", signal = s));
         }
-        parts.join(", ")
+        parts.join(&t!("list-separator"))
     }
 }
 

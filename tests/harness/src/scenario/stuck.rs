@@ -6,6 +6,7 @@
 
 use super::Scenario;
 use crate::tree::{Proc, Tree, signal_name};
+use i18n::t;
 use nix::sys::signal::Signal;
 
 /// Where a stuck process is, as far as /proc can tell.
@@ -42,37 +43,28 @@ pub fn whereabouts(now: &Proc, before: Option<&Proc>) -> Where {
 /// `pause`: the label of the last pause it announced.
 pub fn describe(p: &Proc, w: Where, role: Option<&str>, pause: Option<&str>) -> String {
     let who = match role {
-        Some(r) => format!("the {r} ({})", p.pid),
-        None => format!("process {} ({})", p.pid, p.comm),
+        Some(r) => t!("stuck-who-role", role = r, pid = p.pid),
+        None => t!("stuck-who", pid = p.pid, comm = p.comm),
     };
     let state = match p.state {
-        'R' => "running".to_string(),
-        'S' if p.wchan.is_empty() => "asleep".to_string(),
-        'S' if p.wchan.starts_with("seccomp_do_user_notif") => {
-            "in a signal-sending call (the sandbox is checking its target)".to_string()
-        }
-        'S' => format!("asleep in {}", p.wchan),
-        'T' | 't' => "stopped".to_string(),
-        'Z' => "a zombie".to_string(),
-        c => format!("state {c}"),
+        'R' => t!("stuck-running"),
+        'S' if p.wchan.is_empty() => t!("stuck-asleep"),
+        'S' if p.wchan.starts_with("seccomp_do_user_notif") => t!("stuck-sending"),
+        'S' => t!("stuck-asleep-in", wchan = p.wchan),
+        'T' | 't' => t!("stuck-stopped"),
+        'Z' => t!("stuck-a-zombie"),
+        c => t!("stuck-state", state = c),
     };
     match w {
-        Where::InHandler(s) => {
-            let name = signal_name(s as i32);
-            format!("{who} is still inside its SIG{name} handler, {state} (SIG{name} blocked while it runs)")
-        }
-        Where::Busy => {
-            format!("{who} keeps running: {state}, its CPU time growing — a loop that does not end?")
-        }
-        Where::InWaitpid => format!("{who} is blocked in waitpid"),
+        Where::InHandler(s) => t!("stuck-in-handler", who = who, sig = signal_name(s as i32), state = state),
+        Where::Busy => t!("stuck-busy", who = who, state = state),
+        Where::InWaitpid => t!("stuck-in-waitpid", who = who),
         Where::AtPause => match pause {
-            Some(l) => format!("{who} waits at the pause \"{l}\""),
-            None => format!("{who} waits at a pause for the spec"),
+            Some(l) => t!("stuck-at-pause", who = who, label = l),
+            None => t!("stuck-at-a-pause", who = who),
         },
-        Where::Asleep if p.is_zombie() => {
-            format!("{who} is a zombie: it has exited, its parent has not waited")
-        }
-        Where::Asleep => format!("{who} is {state}"),
+        Where::Asleep if p.is_zombie() => t!("stuck-zombie", who = who),
+        Where::Asleep => t!("stuck-is", who = who, state = state),
     }
 }
 
@@ -106,13 +98,12 @@ pub fn headline(
             let role = now.roles.get(&p.pid).map(String::as_str);
             let mut s = describe(p, *w, role, pauses.get(&p.pid).map(String::as_str));
             if let Some((_, q)) = questions.iter().find(|(at, _)| at == w) {
-                s.push_str(" — ");
-                s.push_str(q);
+                s = t!("stuck-question", place = s, question = q);
             }
             s
         })
         .collect();
-    Some(parts.join("; "))
+    Some(parts.join(&t!("stuck-and")))
 }
 
 impl Scenario {
@@ -129,7 +120,7 @@ impl Scenario {
         let before = self.snapshot();
         std::thread::sleep(std::time::Duration::from_millis(30));
         let now = self.snapshot();
-        let waited = format!("still waiting for: {expected} ({} ms)", self.deadline.as_millis());
+        let waited = t!("stuck-waiting", what = expected, ms = self.deadline.as_millis());
         let pauses: std::collections::HashMap<i32, String> = self
             .events()
             .into_iter()
@@ -139,7 +130,13 @@ impl Scenario {
             })
             .collect();
         match headline(&before, &now, &self.stuck_questions.borrow(), &pauses) {
-            Some(h) => format!("after {:.1} s, {h}\n          {waited}", self.deadline.as_secs_f64()),
+            Some(h) => {
+                // The second line starts under the text of the first, after the report's
+                // "expected: " (whatever its width in the student's language).
+                let pad = " ".repeat(i18n::width(&t!("report-expected", what = "")));
+                let secs = format!("{:.1}", self.deadline.as_secs_f64());
+                format!("{}\n{pad}{waited}", t!("stuck-after", secs = secs, headline = h))
+            }
             None => waited,
         }
     }

@@ -119,7 +119,7 @@ impl Scenario {
     pub fn type_keys(&self, keys: &[u8]) {
         self.figure_keys(keys);
         if let Err(e) = (&self.terminal().master).write_all(keys) {
-            self.fail(&format!("keys can be typed on the terminal ({e})"));
+            self.fail(&i18n::t!("terminal-type", error = e));
         }
     }
 
@@ -141,16 +141,21 @@ impl Scenario {
             if pred(&text) {
                 let text = text.into_owned();
                 drop(shown);
-                self.narrate_ok(&format!("{expected}: the terminal shows {text:?}"), &self.snapshot());
+                self.narrate_ok(
+                    &i18n::t!("terminal-shows", what = expected, text = format!("{text:?}")),
+                    &self.snapshot(),
+                );
                 return text;
             }
             let now = Instant::now();
             if now >= end {
                 let text = text.into_owned();
                 drop(shown);
-                self.fail(&format!(
-                    "{expected} (waited {} ms; the terminal shows {text:?})",
-                    self.deadline.as_millis()
+                self.fail(&i18n::t!(
+                    "terminal-waited",
+                    what = expected,
+                    ms = self.deadline.as_millis(),
+                    text = format!("{text:?}")
                 ));
             }
             shown = screen.changed.wait_timeout(shown, end - now).unwrap_or_else(|e| e.into_inner()).0;
@@ -164,7 +169,7 @@ impl Scenario {
     pub fn foreground_group(&self) -> i32 {
         let host = match nix::unistd::tcgetpgrp(&self.terminal().master) {
             Ok(pgid) => pgid.as_raw(),
-            Err(e) => self.fail(&format!("the terminal reports its foreground group ({e})")),
+            Err(e) => self.fail(&i18n::t!("terminal-foreground", error = e)),
         };
         if !self.in_pid_namespace() {
             return host;

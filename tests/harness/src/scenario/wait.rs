@@ -3,6 +3,7 @@
 use super::{Log, Scenario};
 use crate::trace::{Exit, Kind};
 use crate::tree::{Proc, Tree};
+use i18n::t;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -37,10 +38,7 @@ impl Scenario {
 
     /// The failure text for a wait that can no longer succeed.
     fn no_longer(&self, expected: &str) -> String {
-        format!(
-            "{expected} — but every process of the scenario had ended by +{} ms, so it can no longer happen",
-            self.started.elapsed().as_millis()
-        )
+        t!("wait-no-longer", what = expected, ms = self.started.elapsed().as_millis())
     }
 
     /// The pid of the first process that announced `role`.
@@ -52,11 +50,7 @@ impl Scenario {
     /// The pids of the first `n` processes that announced `role`, in announcement order.
     #[track_caller]
     pub fn roles(&self, role: &str, n: usize) -> Vec<i32> {
-        let what = if n == 1 {
-            format!("a process announces the role \"{role}\"")
-        } else {
-            format!("{n} processes announce the role \"{role}\"")
-        };
+        let what = if n == 1 { t!("wait-role", role = role) } else { t!("wait-roles", n = n, role = role) };
         let pids = self.wait_log(&what, |log| {
             let pids: Vec<i32> = log
                 .events
@@ -78,7 +72,7 @@ impl Scenario {
     /// The first value `pid` noted under `key`.
     #[track_caller]
     pub fn note(&self, pid: i32, key: &str) -> String {
-        self.wait_log(&format!("process {pid} notes \"{key}\""), |log| {
+        self.wait_log(&t!("wait-note", pid = pid, key = key), |log| {
             log.events.iter().find_map(|e| match &e.kind {
                 Kind::Note(k, v) if e.pid == pid && k == key => Some(v.clone()),
                 _ => None,
@@ -89,7 +83,7 @@ impl Scenario {
     /// The first `n` notes under `key`, from any process: (pid, value, time in ns).
     #[track_caller]
     pub fn notes(&self, key: &str, n: usize) -> Vec<(i32, String, i128)> {
-        self.wait_log(&format!("{n} note(s) \"{key}\""), |log| {
+        self.wait_log(&t!("wait-notes", n = n, key = key), |log| {
             let v: Vec<_> = log
                 .events
                 .iter()
@@ -121,7 +115,7 @@ impl Scenario {
     #[track_caller]
     pub fn paused(&self, label: &str) -> i32 {
         let taken = *self.pauses_taken.borrow().get(label).unwrap_or(&0);
-        let pid = self.wait_log(&format!("a process reaches pause \"{label}\""), |log| {
+        let pid = self.wait_log(&t!("wait-pause", label = label), |log| {
             log.events.iter().filter(|e| e.kind == Kind::Pause(label.to_string())).nth(taken).map(|e| e.pid)
         });
         self.pauses_taken.borrow_mut().insert(label.to_string(), taken + 1);
@@ -157,7 +151,7 @@ impl Scenario {
                     return;
                 }
                 Err(_) if Instant::now() < end => std::thread::sleep(Duration::from_millis(1)),
-                Err(e) => self.fail(&format!("process {pid} waits at a pause and can be released ({e})")),
+                Err(e) => self.fail(&t!("wait-releasable", pid = pid, error = e)),
             }
         }
     }
@@ -166,7 +160,7 @@ impl Scenario {
     /// returns how it ended.
     #[track_caller]
     pub fn exit_of(&self, pid: i32) -> Exit {
-        self.wait_log(&format!("process {pid} ends and the sandbox reaps it"), |log| {
+        self.wait_log(&t!("wait-exit", pid = pid), |log| {
             log.events.iter().find_map(|e| match e.kind {
                 Kind::Exited(p, x) if p == pid => Some(x),
                 _ => None,
@@ -197,7 +191,7 @@ impl Scenario {
     #[track_caller]
     pub fn note_after(&self, pid: i32, key: &str, after_ns: i128) -> String {
         self.wait_log(
-            &format!("process {pid} notes \"{key}\" again (after +{} ms)", self.ms_since_start(after_ns)),
+            &t!("wait-note-again", pid = pid, key = key, ms = self.ms_since_start(after_ns)),
             |log| {
                 log.events.iter().find_map(|e| match &e.kind {
                     Kind::Note(k, v) if e.pid == pid && k == key && e.t_ns > after_ns => Some(v.clone()),
@@ -215,7 +209,7 @@ impl Scenario {
     /// The pid of the lab's first process (the one the sandbox started).
     #[track_caller]
     pub fn main_pid(&self) -> i32 {
-        self.wait_log("the sandbox starts the lab", |log| {
+        self.wait_log(&t!("wait-lab-starts"), |log| {
             log.events.iter().find_map(|e| match e.kind {
                 Kind::Spawn(p) => Some(p),
                 _ => None,
@@ -226,17 +220,17 @@ impl Scenario {
     /// Waits until no process of the scenario is left (all exited and reaped).
     #[track_caller]
     pub fn until_empty(&self) {
-        self.wait_log("every process of the scenario has exited and been reaped", |log| {
+        self.wait_log(&t!("wait-empty"), |log| {
             log.events.iter().any(|e| e.kind == Kind::Empty).then_some(())
         });
-        self.narrate_ok("every process has exited and been reaped", &self.snapshot());
+        self.narrate_ok(&t!("wait-empty-done"), &self.snapshot());
     }
 
     /// All the lab wrote on stdout: waits until every process of the scenario has closed it
     /// (normally: all have exited).
     #[track_caller]
     pub fn final_stdout(&self) -> String {
-        self.wait_log("every process of the lab closes stdout (has exited)", |log| {
+        self.wait_log(&t!("wait-closed", stream = "stdout"), |log| {
             log.stdout_closed.then(|| String::from_utf8_lossy(&log.stdout).into_owned())
         })
     }
@@ -244,7 +238,7 @@ impl Scenario {
     /// All the lab wrote on stderr: waits until every process of the scenario has closed it.
     #[track_caller]
     pub fn final_stderr(&self) -> String {
-        self.wait_log("every process of the lab closes stderr (has exited)", |log| {
+        self.wait_log(&t!("wait-closed", stream = "stderr"), |log| {
             log.stderr_closed.then(|| String::from_utf8_lossy(&log.stderr).into_owned())
         })
     }
@@ -298,22 +292,27 @@ impl Scenario {
             }
             // Ended (a zombie, or reaped by the sandbox): it cannot come back.
             match &now {
-                Some(p) if p.is_zombie() => {
-                    self.fail(&format!("{expected} — but process {pid} has ended (a zombie now)"))
-                }
+                Some(p) if p.is_zombie() => self.fail(&t!("wait-proc-zombie", what = expected, pid = pid)),
                 None => {
                     if let Some(x) = self.exit_now(pid) {
-                        self.fail(&format!("{expected} — but process {pid} has ended: {x}"));
+                        self.fail(&t!("wait-proc-ended", what = expected, pid = pid, exit = x));
                     }
                 }
                 _ => {}
             }
             if Instant::now() >= end {
                 let last = match now {
-                    Some(p) => format!("process {pid} last seen: state {} in {:?}", p.state, p.wchan),
-                    None => format!("process {pid} is gone"),
+                    Some(p) => {
+                        t!(
+                            "wait-proc-last-seen",
+                            pid = pid,
+                            state = p.state,
+                            wchan = format!("{:?}", p.wchan)
+                        )
+                    }
+                    None => t!("wait-proc-gone", pid = pid),
                 };
-                self.fail(&self.stuck(&format!("{expected}; {last}")));
+                self.fail(&self.stuck(&t!("wait-and", what = expected, more = last)));
             }
             std::thread::sleep(Duration::from_micros(500));
         }
@@ -327,10 +326,10 @@ impl Scenario {
         loop {
             let t = self.snapshot();
             if !pred(&t) {
-                self.fail_with(&format!("{expected} (for {} ms)", window.as_millis()), &t);
+                self.fail_with(&t!("wait-for-window", what = expected, ms = window.as_millis()), &t);
             }
             if Instant::now() >= end {
-                self.narrate_ok(&format!("{expected} (for {} ms)", window.as_millis()), &t);
+                self.narrate_ok(&t!("wait-for-window", what = expected, ms = window.as_millis()), &t);
                 return t;
             }
             std::thread::sleep(Duration::from_millis(2));
