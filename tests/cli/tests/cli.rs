@@ -80,3 +80,103 @@ fn the_kit_is_found_where_cargo_lab_runs_not_where_it_was_built() {
     assert!(text.contains("Elsewhere: the copy's own lab"), "{text}");
     assert!(!text.contains("Zombie"), "listed the labs of the kit it was built in:\n{text}");
 }
+
+/// Writes `bytes` to `path` unless it holds them already (an unchanged file keeps its mtime,
+/// so cargo does not build it again).
+fn write_if_changed(path: &std::path::Path, bytes: &[u8]) {
+    if std::fs::read(path).ok().as_deref() != Some(bytes) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+/// Copies `from` into `to` (files and directories), leaving out `target/`; `edit` may change
+/// each file's text.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path, edit: &dyn Fn(Vec<u8>) -> Vec<u8>) {
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            if e.file_name() != "target" {
+                copy_tree(&src, &dst, edit);
+            }
+        } else {
+            write_if_changed(&dst, &edit(std::fs::read(&src).unwrap()));
+        }
+    }
+}
+
+/// `cargo lab check` on the untouched starter of lab 02 in a scratch copy of the kit
+/// (target/proclab/kit-92) where lab 02 is lab 92 — a package of its own, so that the kit's own
+/// lab02 binary and the student's verdicts are never touched —, built in the kit's target/ (its
+/// dependencies are built already; the copy is kept, so later runs build nothing). Returns stdout.
+fn check_starter_02(args: &[&str], lang_env: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let kit = root.join("target/proclab/kit-92");
+    let same = |b: Vec<u8>| b;
+    let renamed = |b: Vec<u8>| {
+        String::from_utf8_lossy(&b).replace("lab02", "lab92").replace("sol02", "sol92").into_bytes()
+    };
+    for f in ["Cargo.toml", "Cargo.lock"] {
+        write_if_changed(&kit.join(f), &std::fs::read(root.join(f)).unwrap());
+    }
+    for d in [".cargo", "tests/harness", "tests/labkit", "tests/i18n", "tests/cli"] {
+        copy_tree(&root.join(d), &kit.join(d), &same);
+    }
+    copy_tree(&root.join("labs/02-zombie"), &kit.join("labs/92-zombie"), &renamed);
+    copy_tree(&root.join("solutions/02-zombie"), &kit.join("solutions/92-zombie"), &renamed);
+    write_if_changed(&kit.join("tests/lab92.rs"), &std::fs::read(root.join("tests/lab02.rs")).unwrap());
+    // The starter as the kit ships it (the student's own may be solved by now).
+    if let Some(out) = std::process::Command::new("git")
+        .current_dir(&root)
+        .args(["show", "HEAD:labs/02-zombie/src/main.rs"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+    {
+        write_if_changed(&kit.join("labs/92-zombie/src/main.rs"), &out.stdout);
+    }
+    let out = lab()
+        .args(args)
+        .args(["check", "92"])
+        .env("LANG", lang_env)
+        .env("PROCLAB_ROOT", &kit)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .current_dir(&kit)
+        .assert();
+    let output = out.get_output();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+/// `cargo lab --lang zh check` speaks Chinese on the untouched starter — verdict, report, hint —
+/// with the report's lines where the English has them; `LANG=zh_CN.UTF-8` alone does the same.
+#[test]
+fn check_reports_in_chinese_with_the_layout_of_the_english() {
+    let zh = check_starter_02(&["--lang", "zh"], "C.UTF-8");
+    for says in [
+        "── proclab: lab92（你在 labs/ 中的代码） ──\n预期：",
+        "\n实际观察到（+",
+        "\n步骤：\n  1. ",
+        "\n跟踪记录：\n",
+        " 是 parent\n",
+        "✗ 实验 92：2 个测试中有 1 个未通过",
+        "（更多提示：cargo lab hint 92）",
+    ] {
+        assert!(zh.contains(says), "no {says:?} in:\n{zh}");
+    }
+    for english in ["expected:", "observed", "steps:", "trace:", "tests fail", "(more: "] {
+        assert!(!zh.contains(english), "{english:?} left in English:\n{zh}");
+    }
+    let en = check_starter_02(&[], "C.UTF-8");
+    assert!(en.contains("\nexpected: ") && en.contains("✗ Lab 92: 1 of 2 tests fail"), "{en}");
+    // The same lines: a report's layout does not depend on its language (the hints after the
+    // verdict are the lab's own text, in each language's file).
+    let shape = |s: &str| -> Vec<bool> {
+        let report = s.rsplit_once("\n\n✗ ").map_or(s, |(r, _)| r);
+        report.lines().map(|l| l.contains("  pgid ")).collect()
+    };
+    assert_eq!(shape(&en), shape(&zh), "English:\n{en}\nChinese:\n{zh}");
+    let by_locale = check_starter_02(&["--color", "never"], "zh_CN.UTF-8");
+    assert!(by_locale.contains("\n预期：") && by_locale.contains("✗ 实验 92"), "{by_locale}");
+}

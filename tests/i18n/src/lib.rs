@@ -329,6 +329,120 @@ mod tests {
         assert!(unused.is_empty(), "keys of the catalogue no source uses: {unused:?}");
     }
 
+    /// The `rs` files of `cargo lab` and of the harness.
+    fn sources() -> Vec<(std::path::PathBuf, String)> {
+        fn walk(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        walk(&root.join("cli/src"), &mut files);
+        walk(&root.join("harness/src"), &mut files);
+        files.into_iter().map(|f| (f.clone(), std::fs::read_to_string(&f).unwrap())).collect()
+    }
+
+    /// The arguments of the macro call whose text starts at `rest` (just after `t!(`), split at
+    /// the commas of its own level: `"key"`, `name = value`, …
+    fn call_arguments(rest: &str) -> Vec<String> {
+        let (mut depth, mut in_str, mut escaped) = (0i32, false, false);
+        let (mut args, mut cur) = (Vec::new(), String::new());
+        for c in rest.chars() {
+            if in_str {
+                cur.push(c);
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => in_str = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                '"' => in_str = true,
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' if depth == 0 => break,
+                ')' | ']' | '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    args.push(std::mem::take(&mut cur).trim().to_string());
+                    continue;
+                }
+                _ => {}
+            }
+            cur.push(c);
+        }
+        args.push(cur.trim().to_string());
+        args.retain(|a| !a.is_empty());
+        args
+    }
+
+    /// Every `t!("key", name = value, …)` of the sources passes exactly the variables its
+    /// message uses, in both languages: a variable left out would print as `{$name}`.
+    #[test]
+    fn every_call_passes_the_variables_of_its_message() {
+        let en: BTreeMap<_, _> = keys(EN_FTL).into_iter().collect();
+        let mut problems = Vec::new();
+        let mut calls = 0;
+        for (file, text) in sources() {
+            for (at, _) in text.match_indices("t!(") {
+                let before = text[..at].chars().next_back().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' {
+                    continue;
+                }
+                let args = call_arguments(&text[at + 3..]);
+                let Some(key) = args.first().and_then(|k| k.strip_prefix('"')?.strip_suffix('"')) else {
+                    continue;
+                };
+                let Some(vars) = en.get(key) else { continue };
+                calls += 1;
+                let mut passed: Vec<String> = args[1..]
+                    .iter()
+                    .filter_map(|a| a.split_once('=').map(|(name, _)| name.trim().to_string()))
+                    .collect();
+                passed.sort();
+                if &passed != vars {
+                    let line = text[..at].lines().count();
+                    problems.push(format!(
+                        "{}:{line}: {key} gets {passed:?}, its message uses {vars:?}",
+                        file.display()
+                    ));
+                }
+            }
+        }
+        assert!(calls > 150, "only {calls} calls of t! found");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn call_arguments_split_at_their_own_commas_only() {
+        assert_eq!(
+            call_arguments(r#""k", a = f(x, y), b = "x, )", c = [1, 2]) + 1"#),
+            ["\"k\"", "a = f(x, y)", "b = \"x, )\"", "c = [1, 2]"]
+        );
+    }
+
+    #[test]
+    fn chinese_wraps_between_characters_and_english_between_words() {
+        assert_eq!(width("僵尸进程：a"), 11);
+        assert_eq!(wrap("one two three four", 2, 12), "  one two\n  three four");
+        // Ten columns of room: five characters a line, the full-width comma kept with the one before it.
+        assert_eq!(wrap("子进程收割者，回收僵尸进程", 0, 10), "子进程收割\n者，回收僵\n尸进程");
+        let text = "内核拒绝实验程序向其域之外的进程发送任何信号，无论通过哪个系统调用或 ABI（kill、tkill、tgkill、pidfd）。";
+        for line in wrap(text, 4, 40).lines() {
+            assert!(width(line) <= 40 && line.starts_with("    "), "{line:?}");
+        }
+        assert_eq!(
+            wrap(text, 4, 40).replace("\n    ", "").trim_start(),
+            text.replace(' ', "").replace("或ABI", "或 ABI")
+        );
+    }
+
     #[test]
     fn the_locale_decides_as_setlocale_does() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
