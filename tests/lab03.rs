@@ -29,6 +29,17 @@ fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1(#[case] linger_ms: u6
     let sandbox = sc.sandbox_pid();
     sc.paused("the parent is about to exit");
     sc.show("the child has started; its parent is still alive");
+    let t = sc.snapshot();
+    // 000: the main process and the children it created are in one group.
+    sc.claim_verdict(
+        "orphan-group",
+        Verdict::when(t.pgid(child).is_some() && t.pgid(child) == t.pgid(parent)),
+        &format!(
+            "child {child} was in process group {}, its parent {parent} in {}",
+            t.pgid(child).map_or("-".to_string(), |g| g.to_string()),
+            t.pgid(parent).map_or("-".to_string(), |g| g.to_string())
+        ),
+    );
     sc.stays(
         &format!("the child does not report a new parent while its parent {parent} still lives"),
         Duration::from_millis(linger_ms),
@@ -41,6 +52,21 @@ fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1(#[case] linger_ms: u6
     let adopter: i32 = sc.note(child, "new-ppid").parse().unwrap_or(-1);
     let reported = sc.notes("new-ppid", 1)[0].2;
     let late_ms = (reported - died) / 1_000_000;
+    // 002: the orphan goes to pid 1. Here the nearest child subreaper adopts it — the sandbox,
+    // which is pid 1 as well when the scenario has a PID namespace of its own.
+    sc.claim_verdict(
+        "orphan-pid1",
+        Verdict::when(adopter == 1),
+        &if adopter == 1 {
+            format!(
+                "orphan {child} of {parent}: getppid() became 1 — the sandbox, pid 1 of the scenario's PID namespace and a child subreaper too"
+            )
+        } else {
+            format!(
+                "orphan {child} of {parent}: getppid() became {adopter}, not 1 — the sandbox {sandbox}, the nearest child subreaper above it (no PID namespace: the machine's pid 1 and the test runner, a subreaper too, are further up)"
+            )
+        },
+    );
     sc.expect(
         late_ms <= PROMPT_MS,
         &format!("the orphan reports its new parent at once (it watches getppid()): within {PROMPT_MS} ms of the parent's death — observed {late_ms} ms"),
@@ -63,18 +89,49 @@ fn an_orphan_is_adopted_by_the_nearest_subreaper_not_pid_1(#[case] linger_ms: u6
     sc.step("the orphan finishes its work");
     sc.release();
     sc.expect_eq(sc.exit_of(child), Exit::Code(0), "the orphan ends normally and its new parent reaps it");
-    sc.claim(
+}
+
+/// "Else pid 1": with no child subreaper anywhere above the orphan, it goes to pid 1 of its
+/// PID namespace — as post 002 says — because that process is the namespace's init. The
+/// sandbox is started without its subreaper flag (`PR_GET_CHILD_SUBREAPER` says 0); it is
+/// still pid 1 of the scenario's namespace.
+// hint: 1
+#[test]
+fn without_a_subreaper_the_orphan_goes_to_pid_1_of_its_namespace() {
+    let sc = Scenario::start_with(lab!(), &[], Setup::default().without_subreaper());
+    sc.when_stuck(Where::Asleep, "does your child wait until getppid() changes — to any pid, not only 1?");
+    let parent = sc.role("parent");
+    let child = sc.role("child");
+    let subreaper = sc.sandbox_is_subreaper();
+    sc.paused("the parent is about to exit");
+    sc.step("the parent exits without waiting; no process above the child is a child subreaper");
+    sc.release();
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let adopter: i32 = sc.note(child, "new-ppid").parse().unwrap_or(-1);
+    sc.claim_verdict(
         "orphan-pid1",
+        Verdict::when(adopter == 1),
         &format!(
-            "orphan {child} of {parent}: getppid() became {sandbox}, the sandbox (a child subreaper), not 1; the sandbox reaped it"
+            "with {}, orphan {child} of {parent}: getppid() became {adopter}{}",
+            if subreaper {
+                "the sandbox still a child subreaper (this machine gave the scenario no PID namespace)"
+            } else {
+                "no child subreaper above it (the sandbox's PR_GET_CHILD_SUBREAPER: 0)"
+            },
+            if adopter == 1 { " — pid 1, the init of its PID namespace" } else { "" }
         ),
     );
-    sc.claim(
-        "orphan-group",
-        &format!(
-            "orphan {child} stayed in process group {parent} after the group's leader {parent} had exited"
-        ),
-    );
+    if sc.in_pid_namespace() && !subreaper {
+        sc.expect_eq(
+            adopter,
+            1,
+            "with no child subreaper above it, the orphan's new parent is pid 1 of its namespace",
+        );
+    }
+    sc.paused("the orphan keeps running");
+    sc.until("the orphan is alive, adopted by pid 1", |t| t.alive(child) && t.ppid(child) == Some(adopter));
+    sc.release();
+    sc.expect_eq(sc.exit_of(child), Exit::Code(0), "the orphan ends normally and pid 1 reaps it");
 }
 
 /// The orphan keeps printing after its parent has gone.
@@ -90,14 +147,15 @@ fn an_orphan_keeps_running_after_its_parent_is_gone() {
     sc.paused("the orphan keeps running");
     sc.release();
     let out = sc.final_stdout();
-    sc.expect(
-        out.contains(&format!("child {child}: done")),
-        "the orphan prints \"done\" after its parent exited",
-    );
-    sc.claim(
+    let done = out.contains(&format!("child {child}: done"));
+    // 000: every process is independent — the child does not end with its parent.
+    sc.claim_verdict(
         "orphan-lives-on",
+        Verdict::when(done),
         &format!(
-            "orphan {child} went on and printed \"done\" after its parent {parent} had exited and been reaped"
+            "parent {parent} exited and was reaped; its child {child} {} printed \"done\" afterwards",
+            if done { "went on and" } else { "never" }
         ),
     );
+    sc.expect(done, "the orphan prints \"done\" after its parent exited");
 }

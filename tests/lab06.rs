@@ -50,18 +50,25 @@ fn a_handler_registered_after_fork_is_in_the_parent_only(#[case] child: Option<u
     };
     let t = sc.snapshot();
     let Some(p) = t.get(pid) else { sc.fail(&format!("{who} ({pid}) is alive")) };
+    if child.is_some() {
+        // 000: the handler was registered after the children started: they have none.
+        let parent_has = t.get(parent).is_some_and(|q| q.catches(Signal::SIGTERM));
+        sc.claim_verdict(
+            "late-handler-parent-only",
+            Verdict::when(parent_has && !p.catches(Signal::SIGTERM)),
+            &format!(
+                "SigCgt: parent {parent} {} TERM, {who} ({pid}) {}",
+                if parent_has { "catches" } else { "does not catch" },
+                if p.catches(Signal::SIGTERM) { "catches it too" } else { "does not (default action)" }
+            ),
+        );
+    }
     sc.expect_eq(
         p.catches(Signal::SIGTERM),
         expected,
         &format!("{who} ({pid}) catches SIGTERM (/proc/{pid}/status SigCgt has TERM)"),
     );
     sc.expect(!p.ignores(Signal::SIGTERM), &format!("{who} does not ignore SIGTERM"));
-    if child.is_some() {
-        sc.claim(
-            "late-handler-parent-only",
-            &format!("SigCgt: parent {parent} catches TERM, child {pid} does not (default action)"),
-        );
-    }
 }
 
 /// `kill -15 <child>`: the child has no handler, so the default action kills it — it alone.
@@ -83,13 +90,20 @@ fn sigterm_to_a_child_kills_only_that_child(#[case] k: usize) {
         sc.step("the parent was waiting for exactly this child: waitpid returns, the parent joins child 1");
         let how = sc.note(parent, "reaped");
         sc.expect_eq(
-            how,
+            how.clone(),
             format!("{victim} killed by SIGTERM"),
             "the parent reaps child 0, killed by SIGTERM",
         );
         sc.until("child 0 is gone (reaped) and the parent is blocked in waitpid() again", |t| {
             t.gone(victim) && t.in_waitpid(parent)
         });
+        // 000: ps shows the child "exited by itself". The child the parent was joining is
+        // dead and gone from ps at once.
+        sc.claim_verdict(
+            "killed-child-zombie",
+            Verdict::when(how == format!("{victim} killed by SIGTERM")),
+            &format!("child 0 ({victim}), the one the parent was joining, died of SIGTERM ({how}) and left ps at once"),
+        );
         sc.stays("the parent and the other children keep running", WINDOW, |t| {
             t.alive(parent) && others.iter().all(|&c| t.alive(c))
         });
@@ -115,24 +129,31 @@ fn sigterm_to_a_child_kills_only_that_child(#[case] k: usize) {
             "all along, the parent has been joining child 0 only",
         );
         sc.until("the parent is still blocked in waitpid(child 0)", |t| t.in_waitpid(parent));
-        sc.claim(
+        // Dead (part true), but not gone: ps shows it <defunct> while the parent joins child 0.
+        let t = sc.snapshot();
+        sc.claim_verdict(
             "killed-child-zombie",
+            Verdict::of(&[t.zombie(victim) || t.gone(victim), t.gone(victim)]),
             &format!(
-                "child {k} ({victim}) stayed Z for {} ms while the parent waited for child 0",
+                "child {k} ({victim}) died of SIGTERM but ps showed it {} for {} ms while the parent waited for child 0",
+                if t.zombie(victim) { "Z <defunct>" } else { "gone" },
                 WINDOW.as_millis()
             ),
         );
     }
-    sc.expect(
-        sc.notes_now("handler").is_empty(),
-        "no handler ran anywhere: SIGTERM to a child does not reach the parent",
-    );
-    sc.claim(
+    let handlers = sc.notes_now("handler").len();
+    let t = sc.snapshot();
+    let ran_on = t.alive(parent) && others.iter().all(|&c| t.alive(c));
+    // 000: term is not entered; the main process and the other children are unaffected.
+    sc.claim_verdict(
         "child-sigterm-kills-only-child",
+        Verdict::when(handlers == 0 && ran_on && !t.alive(victim)),
         &format!(
-            "SIGTERM to child {k} ({victim}) killed it alone; parent {parent} and siblings {others:?} ran on"
+            "SIGTERM to child {k} ({victim}): {handlers} handler run(s); it died; parent {parent} and siblings {others:?} {}",
+            if ran_on { "ran on" } else { "did not all run on" }
         ),
     );
+    sc.expect(handlers == 0, "no handler ran anywhere: SIGTERM to a child does not reach the parent");
 }
 
 /// `kill -15 <parent>`: the handler runs and SIGTERMs the three children; the parent must then
@@ -163,15 +184,29 @@ fn sigterm_to_the_parent_terminates_the_children_then_the_parent_exits(
     sc.final_stdout();
     sc.step("the parent has exited: what did its join see, and who reaped the children?");
     let errors: Vec<String> = sc.notes_now("join-error").into_iter().map(|(_, v, _)| v).collect();
+    // 000: join() fails with "Interrupted system call" when the signal arrives.
+    let interrupted = errors.first().map(String::as_str) == Some("EINTR: Interrupted system call");
+    sc.claim_verdict(
+        "join-eintr",
+        Verdict::when(interrupted),
+        &format!(
+            "{}: the waitpid the handler interrupted in parent {parent} {}",
+            if eintr {
+                "without SA_RESTART (as Python's signal.signal installs it)"
+            } else {
+                "with SA_RESTART"
+            },
+            match errors.first() {
+                Some(e) => format!("returned {e}"),
+                None => "was restarted by the kernel: no error".to_string(),
+            }
+        ),
+    );
     if eintr {
         sc.expect_eq(
             errors.first().map(String::as_str),
             Some("EINTR: Interrupted system call"),
             "without SA_RESTART, the waitpid() the handler interrupted fails with EINTR",
-        );
-        sc.claim(
-            "join-eintr",
-            &format!("nix waitpid returned {:?} in parent {parent}: no SA_RESTART", errors[0]),
         );
     } else {
         sc.expect_eq(
@@ -179,19 +214,21 @@ fn sigterm_to_the_parent_terminates_the_children_then_the_parent_exits(
             vec![],
             "with SA_RESTART the kernel restarts the interrupted waitpid(): no error",
         );
-        sc.claim("join-eintr", "with SA_RESTART, waitpid was restarted by the kernel: no EINTR");
     }
     let expected: Vec<String> = kids.iter().map(|c| format!("{c} killed by SIGTERM")).collect();
+    let reaped = reaped_by_parent(&sc, parent);
+    // 000: kill -15 <main>: before it exits, the main process terminates the children.
+    sc.claim_verdict(
+        "parent-sigterm-terminates-children",
+        Verdict::when(reaped == expected),
+        &format!("parent {parent}'s handler SIGTERMed {kids:?}; it reaped {reaped:?}, then exited 0"),
+    );
     sc.expect_eq(
-        reaped_by_parent(&sc, parent),
+        reaped,
         expected,
         "the parent itself joins (reaps) every child its handler terminated, each killed by SIGTERM",
     );
     sc.until_empty();
-    sc.claim(
-        "parent-sigterm-terminates-children",
-        &format!("parent {parent}'s handler SIGTERMed {kids:?}, joined them and exited 0"),
-    );
 }
 
 /// Started by a launcher that ignores SIGCHLD (an ignored disposition survives fork and exec),

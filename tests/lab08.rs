@@ -82,37 +82,58 @@ fn posts_handler_sigkills_the_whole_group_whoever_gets_sigterm(#[case] who: Who)
         "the parent leads the group (the sandbox, like a job-control shell, gave it one) and every child is in it; every member catches SIGTERM",
         |t| m.all().iter().all(|&p| t.pgid(p) == Some(parent) && t.get(p).is_some_and(|x| x.catches(Signal::SIGTERM))),
     );
+    let t = sc.snapshot();
+    // 000: in the group, parent and children have the same group id: the parent's pid.
+    sc.claim_verdict(
+        "killpg-group-id",
+        Verdict::when(m.all().iter().all(|&p| t.pgid(p) == Some(parent))),
+        &format!(
+            "started as a group leader (as a job-control shell starts a job), parent {parent} and its children were in group {}",
+            t.pgid(parent).map_or("-".to_string(), |g| g.to_string())
+        ),
+    );
     let (target, name) = m.pick(who);
     sc.step(&format!("kill -TERM {target} ({name}): its handler calls killpg({parent}, SIGKILL)"));
     sc.signal(target, Signal::SIGTERM);
     sc.until(&format!("the whole group {parent} is gone: every member killed and reaped"), |t| {
         t.group(parent).is_empty()
     });
-    sc.expect_eq(sc.exit_of(parent), Exit::Signal(9, false), "the parent died of SIGKILL (signal 9)");
+    let parent_died = sc.exit_of(parent);
+    // 000: SIGTERM to the main process or to any child kills the group's main process and
+    // children, all of them.
+    sc.claim_verdict(
+        "killpg-any-member",
+        Verdict::when(parent_died == Exit::Signal(9, false) && sc.snapshot().group(parent).is_empty()),
+        &format!(
+            "SIGTERM to {name} ({target}) → every member of group {parent} gone; the parent: {parent_died:?}"
+        ),
+    );
+    sc.expect_eq(parent_died, Exit::Signal(9, false), "the parent died of SIGKILL (signal 9)");
     sc.until_empty();
     let killpg = notes_by_pid(&sc, "killpg");
+    let cleanups = notes_by_pid(&sc, "cleanup");
+    // 000: SIGKILL to the group, "to prevent the infinite loop": one handler runs, and SIGKILL
+    // has no handler to pass anything on.
+    sc.claim_verdict(
+        "killpg-no-loop",
+        Verdict::when(killpg.len() == 1),
+        &format!(
+            "SIGTERM to {name}: {} handler run(s) ({killpg:?}: pid, group), then every member was dead — nothing to go round; {} of {} cleanups ran",
+            killpg.len(),
+            cleanups.len(),
+            CHILDREN + 1
+        ),
+    );
     sc.expect_eq(
         killpg.clone(),
         vec![(target, parent.to_string())],
         "exactly one handler ran — in the process that got SIGTERM — and it killed group = the parent's pid",
     );
-    let cleanups = notes_by_pid(&sc, "cleanup");
     let out = sc.final_stdout();
     sc.expect(
         cleanups.is_empty() && !out.contains("cleanup"),
         &format!("SIGKILL runs no cleanup anywhere: no cleanup note, no \"cleanup\" line — observed notes {cleanups:?}"),
     );
-    sc.claim(
-        "killpg-any-member",
-        &format!("SIGTERM to {name} ({target}) → group {parent} gone, parent killed by signal 9"),
-    );
-    sc.claim(
-        "killpg-group-id",
-        &format!(
-            "started as a group leader (like a job-control shell), the group id was the parent's pid {parent}"
-        ),
-    );
-    sc.claim("killpg-no-cleanup", &format!("after SIGTERM to {name}: 0 of {} cleanups ran", CHILDREN + 1));
 }
 
 /// Started by a launcher without job control (a script, cron, a plain fork), the program is in
@@ -136,14 +157,25 @@ fn posts_handler_under_a_launcher_without_job_control_kills_the_launcher_too(#[c
                 && m.all().iter().all(|&p| t.pgid(p) == Some(launcher))
         },
     );
+    let t = sc.snapshot();
+    let group = t.pgid(parent);
     let (target, name) = m.pick(who);
     sc.step(&format!("kill -TERM {target} ({name}): its handler calls killpg({launcher}, SIGKILL)"));
     sc.signal(target, Signal::SIGTERM);
     sc.until(&format!("the whole group {launcher} is gone — the launcher with it"), |t| {
         t.group(launcher).is_empty()
     });
+    let launcher_died = sc.exit_of(launcher);
+    sc.claim_verdict(
+        "killpg-group-id",
+        Verdict::when(group == Some(parent)),
+        &format!(
+            "started by a launcher without job control, parent {parent} and its children were in group {}, the launcher's: the post's killpg SIGKILLed the launcher too ({launcher_died:?})",
+            group.map_or("-".to_string(), |g| g.to_string())
+        ),
+    );
     sc.expect_eq(
-        sc.exit_of(launcher),
+        launcher_died,
         Exit::Signal(9, false),
         "the launcher was SIGKILLed by the program it started",
     );
@@ -163,14 +195,6 @@ fn posts_handler_under_a_launcher_without_job_control_kills_the_launcher_too(#[c
         sc.notes_now("program-status").is_empty()
             && !out.contains(&format!("launcher {launcher}: the program")),
         "the launcher never reported how its program ended: it was dead before it could",
-    );
-    sc.claim(
-        "killpg-group-id",
-        &format!("under a launcher without job control the group id was the launcher's pid {launcher}, not the parent's {parent}"),
-    );
-    sc.claim(
-        "killpg-only-program",
-        &format!("SIGTERM to {name} → launcher {launcher} killed by signal 9 along with the program"),
     );
 }
 
@@ -217,6 +241,16 @@ fn the_fix_stops_its_own_group_gracefully_and_spares_the_launcher(#[case] who: W
 
     let cleaned: BTreeSet<i32> = notes_by_pid(&sc, "cleanup").into_iter().map(|(p, _)| p).collect();
     let everyone: BTreeSet<i32> = m.all().into_iter().collect();
+    // 000: SIGTERM can be caught, and the process can clean up.
+    sc.claim_verdict(
+        "sigterm-cleanup",
+        Verdict::when(cleaned == everyone),
+        &format!(
+            "SIGTERM to {name}, passed on to the group → {} of {} members caught it and cleaned up; launcher {launcher} saw \"{status}\" and exited 0",
+            cleaned.len(),
+            everyone.len()
+        ),
+    );
     sc.expect_eq(
         cleaned,
         everyone.clone(),
@@ -248,14 +282,6 @@ fn the_fix_stops_its_own_group_gracefully_and_spares_the_launcher(#[case] who: W
     sc.expect(
         sc.notes_now("sigkill").is_empty(),
         "nobody needed SIGKILL: every child ended within the grace period",
-    );
-    sc.claim(
-        "sigterm-cleanup",
-        &format!(
-            "SIGTERM to {name} → {} of {} members cleaned up; launcher {launcher} saw \"{status}\" and exited 0",
-            m.all().len(),
-            m.all().len()
-        ),
     );
 }
 
@@ -338,14 +364,16 @@ fn with_a_stubborn_child_the_fix_sigkills_it_only_after_the_grace_period() {
     );
     let cleaned: BTreeSet<i32> = notes_by_pid(&sc, "cleanup").into_iter().map(|(p, _)| p).collect();
     let expected: BTreeSet<i32> = m.all().into_iter().filter(|&p| p != stubborn).collect();
-    sc.expect_eq(cleaned, expected, "every member but the SIGKILLed one ran its cleanup");
-    sc.claim(
+    sc.claim_verdict(
         "sigterm-cleanup",
+        Verdict::when(cleaned == expected),
         &format!(
-            "a child that ignores SIGTERM was SIGKILLed {} ms after the group's SIGTERM (grace {GRACE_MS} ms); the others cleaned up",
+            "the {} members that caught SIGTERM cleaned up; a child that ignores it was SIGKILLed {} ms after the group's SIGTERM (grace {GRACE_MS} ms) and could not",
+            cleaned.len(),
             waited_ms.unwrap_or(-1)
         ),
     );
+    sc.expect_eq(cleaned, expected, "every member but the SIGKILLed one ran its cleanup");
 }
 
 /// A handler runs in the middle of whatever the process is doing — even a `println!`. Child 1

@@ -95,6 +95,25 @@ fn the_posts_terminate_leaves_the_childs_children_running_as_orphans(
     ));
     sc.release();
     sc.paused(TERMINATED);
+    // What became of the child's children, seen as soon as the child is dead.
+    let t0 = sc.until("the child has died", |t| t.zombie(f.child) || t.gone(f.child));
+    let zombies = f.grandchildren.iter().filter(|&&g| t0.zombie(g)).count();
+    let running = f.grandchildren.iter().filter(|&&g| matches!(t0.life(g), Life::Alive(_))).count();
+    let states: Vec<String> = f
+        .grandchildren
+        .iter()
+        .map(|&g| format!("{g} {} ppid {}", t0.get(g).map_or('-', |p| p.state), t0.ppid(g).unwrap_or(0)))
+        .collect();
+    let seen = format!(
+        "after {sig} to child {} ({call}): the child {}; its children {states:?} — adopted by {}",
+        f.child,
+        if t0.zombie(f.child) { "was a zombie until joined" } else { "was gone" },
+        the_sandbox(&sc)
+    );
+    // 003: if p created children, they become zombies.
+    sc.claim_verdict("terminate-zombies", Verdict::when(zombies == f.grandchildren.len()), &seen);
+    // 003: neither terminate() nor kill() ends the child processes.
+    sc.claim_verdict("terminate-children", Verdict::when(running == f.grandchildren.len()), &seen);
     let t = sc.until(
         &format!(
             "the child {} is a zombie (dead, not joined) and its children {:?} are alive, adopted by {sandbox}",
@@ -112,8 +131,6 @@ fn the_posts_terminate_leaves_the_childs_children_running_as_orphans(
         );
     }
     sc.expect_eq(t.zombies(), vec![f.child], "the only zombie is the terminated child itself");
-    let states: Vec<String> =
-        f.grandchildren.iter().map(|&g| format!("{g} {}", t.get(g).map_or('?', |p| p.state))).collect();
 
     sc.step("the parent joins its child (waitpid), prints \"Parent is continuing on...\" and exits");
     sc.release();
@@ -134,13 +151,6 @@ fn the_posts_terminate_leaves_the_childs_children_running_as_orphans(
         );
     }
     sc.show("the orphans, still at work; the sandbox kills them when the scenario ends");
-    let seen = format!(
-        "after {sig} to child {}: it was a zombie until joined; its children {states:?} kept running, adopted by {}, before and after the parent exited",
-        f.child,
-        the_sandbox(&sc)
-    );
-    sc.claim("terminate-zombies", &seen);
-    sc.claim("terminate-children", &seen);
 }
 
 /// The exercise: the parent terminates its child's whole subtree. When it says so, nothing of
@@ -195,15 +205,6 @@ fn terminating_the_whole_subtree_leaves_no_orphan(#[case] extra: &[&str], #[case
         to_sandbox.is_empty(),
         &format!(
             "no process of the subtree was left for the sandbox to reap: every one was reaped by the parent or by its own parent (the sandbox reaped {to_sandbox:?})"
-        ),
-    );
-    let reaped: Vec<String> = sc.notes_now("reaped").into_iter().map(|(_, v, _)| v).collect();
-    sc.claim(
-        "terminate-children",
-        &format!(
-            "the subreaper parent {} terminated {} processes below it and reaped them itself: {reaped:?}",
-            f.parent,
-            f.subtree().len()
         ),
     );
 }
@@ -275,7 +276,17 @@ fn a_flock_is_released_by_the_kernel_when_its_holder_dies() {
         format!("{} killed by SIGTERM", c.holder),
         "the holder dies of SIGTERM, holding the lock",
     );
-    sc.expect_eq(waiters_got(&sc, &c), vec!["ok".to_string(), "ok".to_string()], "each waiter gets the lock");
+    let got = waiters_got(&sc, &c);
+    // 003: a lock held by the terminated process is not released: deadlock. Not a flock.
+    sc.claim_verdict(
+        "lock-deadlock",
+        Verdict::when(got.iter().all(|g| g != "ok")),
+        &format!(
+            "flock: waiters {:?} slept; holder {} died of SIGTERM; then they got: {got:?}",
+            c.asleep, c.holder
+        ),
+    );
+    sc.expect_eq(got, vec!["ok".to_string(), "ok".to_string()], "each waiter gets the lock");
     let first = sc
         .notes_now("locked")
         .into_iter()
@@ -286,14 +297,7 @@ fn a_flock_is_released_by_the_kernel_when_its_holder_dies() {
     sc.expect(first > killed, "no waiter had the lock before the holder was terminated");
     sc.expect_eq(sc.exit_of(c.parent), Exit::Code(0), "the parent joins both waiters and exits normally");
     sc.until_empty();
-    let us = (first - killed) / 1000;
-    sc.claim(
-        "lock-deadlock",
-        &format!(
-            "flock: waiters {:?} slept; the first got the lock {us} µs after the parent sent SIGTERM to holder {}",
-            c.asleep, c.holder
-        ),
-    );
+    sc.step(&format!("the first waiter got the lock {} µs after the SIGTERM", (first - killed) / 1000));
 }
 
 /// A robust, process-shared pthread mutex: when its owner dies the kernel marks it (the
@@ -311,8 +315,17 @@ fn a_robust_mutex_tells_the_next_locker_that_its_owner_died() {
         format!("{} killed by SIGTERM", c.holder),
         "the holder dies of SIGTERM, holding the mutex",
     );
+    let got = waiters_got(&sc, &c);
+    sc.claim_verdict(
+        "lock-deadlock",
+        Verdict::when(got.is_empty()),
+        &format!(
+            "robust mutex: waiters {:?} slept; holder {} died of SIGTERM; then their pthread_mutex_lock returned {got:?}",
+            c.asleep, c.holder
+        ),
+    );
     sc.expect_eq(
-        waiters_got(&sc, &c),
+        got,
         vec!["EOWNERDEAD".to_string(), "ok".to_string()],
         "one waiter's pthread_mutex_lock returns EOWNERDEAD (it has the lock; its owner died); after it made the mutex consistent, the other's returns 0",
     );
@@ -329,15 +342,7 @@ fn a_robust_mutex_tells_the_next_locker_that_its_owner_died() {
         .find(|(_, v, _)| v == "EOWNERDEAD")
         .map(|(p, _, t)| (p, t))
         .unwrap_or((0, killed));
-    sc.claim(
-        "lock-deadlock",
-        &format!(
-            "robust mutex: waiters {:?} slept; {owner_dead} got EOWNERDEAD {} µs after SIGTERM to holder {}, made it consistent, and all went on",
-            c.asleep,
-            (t - killed) / 1000,
-            c.holder
-        ),
-    );
+    sc.step(&format!("{owner_dead} got EOWNERDEAD {} µs after the SIGTERM", (t - killed) / 1000));
 }
 
 /// A plain process-shared pthread mutex (like multiprocessing.Lock, a semaphore in shared
@@ -370,22 +375,24 @@ fn a_plain_mutex_leaves_the_others_blocked_forever() {
         deadlocked,
     );
     let got = sc.notes_now("locked").into_iter().filter(|(p, _, _)| c.waiters.contains(p)).count();
-    sc.expect_eq(got, 0, "waiters that got the lock");
     let states: Vec<String> = c
         .waiters
         .iter()
         .map(|&w| t.get(w).map_or(format!("{w} ?"), |p| format!("{w} {} in {}", p.state, p.wchan)))
         .collect();
-    sc.show("deadlocked: the sandbox kills them when the scenario ends");
-    sc.claim(
+    // A plain mutex in shared memory: like multiprocessing.Lock, nobody but its owner frees it.
+    sc.claim_verdict(
         "lock-deadlock",
+        Verdict::when(got == 0),
         &format!(
-            "plain mutex: {} ms after holder {} was reaped, waiters {states:?} still slept and parent {} waited for them",
+            "plain mutex in shared memory (like multiprocessing.Lock): {} ms after holder {} was reaped, {got} waiter(s) had the lock; {states:?}, parent {} waiting for them",
             BLOCKED_WINDOW.as_millis(),
             c.holder,
             c.parent
         ),
     );
+    sc.expect_eq(got, 0, "waiters that got the lock");
+    sc.show("deadlocked: the sandbox kills them when the scenario ends");
 }
 
 /// "A daemon process cannot create processes of its own" is multiprocessing's rule. The kernel
@@ -403,8 +410,32 @@ fn a_child_with_a_parent_death_signal_forks_freely() {
         "Some(SIGTERM)".to_string(),
         "the daemon's parent-death signal",
     );
+    let forked = sc.note(daemon, "forked");
+    // 003: a daemon (daemon=True) cannot create processes of its own. multiprocessing's rule
+    // (asked of this machine's Python), not the kernel's (the lab's daemon forks).
+    let python = harness::python3(DAEMON_CHILD_PY);
+    let refused = python
+        .as_ref()
+        .is_some_and(|(_, out)| out.contains("daemonic processes are not allowed to have children"));
+    let kernel_refused = forked != grandchild.to_string();
+    let mut parts = vec![kernel_refused];
+    if python.is_some() {
+        parts.push(refused);
+    }
+    sc.claim_verdict(
+        "daemon-no-children",
+        Verdict::of(&parts),
+        &format!(
+            "{}; the kernel: daemon {daemon} (parent-death signal SIGTERM) forked {forked}",
+            match &python {
+                Some((v, out)) =>
+                    format!("Python {v}: a daemon Process's start() of a child said {:?}", out.trim()),
+                None => "no python3 here to ask multiprocessing".to_string(),
+            }
+        ),
+    );
     sc.expect_eq(
-        sc.note(daemon, "forked"),
+        forked,
         grandchild.to_string(),
         "the daemon's fork succeeded: the kernel has no rule against it",
     );
@@ -434,11 +465,24 @@ fn a_child_with_a_parent_death_signal_forks_freely() {
         &format!("the daemon's child {grandchild}, still working after the daemon died, reports getppid()"),
     );
     sc.show("the daemon's child lives on, an orphan");
-    sc.claim(
-        "daemon-no-children",
-        &format!(
-            "daemon {daemon} (PDEATHSIG SIGTERM) forked {grandchild}; when the parent exited the daemon died of SIGTERM and {grandchild} worked on with ppid {}",
-            the_sandbox(&sc)
-        ),
-    );
 }
+
+/// multiprocessing's daemon rule, asked of this machine's Python: a daemon Process starts a
+/// child of its own.
+const DAEMON_CHILD_PY: &str = "
+import multiprocessing as mp
+def grandchild():
+    pass
+def daemon():
+    try:
+        p = mp.Process(target=grandchild)
+        p.start()
+        p.join()
+        print('started a child', flush=True)
+    except AssertionError as e:
+        print('AssertionError:', e, flush=True)
+if __name__ == '__main__':
+    d = mp.Process(target=daemon, daemon=True)
+    d.start()
+    d.join()
+";

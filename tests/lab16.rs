@@ -169,8 +169,10 @@ fn a_worker_that_dies_is_reaped_and_replaced_in_its_slot(#[case] sig: Signal, #[
     println!("restart: {figures}");
     sc.step(&figures);
     if sig == Signal::SIGKILL {
-        sc.claim(
+        // 002: a child that ends sends SIGCHLD; catching it, the parent can collect the child.
+        sc.claim_verdict(
             "sigchld-reaps",
+            Verdict::when(said == how && sc.exit_now(victim).is_none()),
             &format!(
                 "worker {victim} SIGKILLed: the supervisor's main loop read SIGCHLD from its signalfd and reaped it {:.2} ms later; worker {new} serves in its slot",
                 ms(at - killed)
@@ -206,6 +208,16 @@ fn workers_that_die_while_the_supervisor_is_busy_stay_zombies_then_are_all_reape
     sc.release();
     let t =
         sc.until("the supervisor is idle again: asleep, nothing pending", |t| t.get(sup).is_some_and(idle));
+    // Both collected (part true) — but one pending SIGCHLD stood for two deaths (part false).
+    sc.claim_verdict(
+        "sigchld-reaps",
+        Verdict::of(&[victims.iter().all(|&v| t.gone(v)), !pending]),
+        &format!(
+            "2 workers killed while the supervisor was busy: 2 zombies, SIGCHLD {} once for both; {} once it read its signalfd and looped on waitpid",
+            if pending { "pending" } else { "not pending" },
+            if victims.iter().all(|&v| t.gone(v)) { "both reaped" } else { "not both reaped" }
+        ),
+    );
     sc.expect(
         victims.iter().all(|&v| t.gone(v)) && t.zombies().is_empty(),
         &format!(
@@ -214,13 +226,6 @@ fn workers_that_die_while_the_supervisor_is_busy_stay_zombies_then_are_all_reape
     );
     sc.until(&format!("{N} workers serve again"), |t| alive_workers(t, sup).len() == N);
     sc.show("both replaced");
-    sc.claim(
-        "sigchld-reaps",
-        &format!(
-            "2 workers killed while the supervisor was busy: 2 zombies, SIGCHLD {} once; both reaped and replaced as soon as it read it",
-            if pending { "pending" } else { "delivered" }
-        ),
-    );
 }
 
 /// SIGTERM: every worker is asked to stop, finishes the request in hand and exits 0; nothing
@@ -305,15 +310,19 @@ fn a_worker_that_ignores_sigterm_is_killed_when_the_grace_period_ends() {
             ),
         );
     }
+    let killed: Vec<String> = sc.notes_now("grace-over").into_iter().map(|n| n.1).collect();
+    let stubborn_end = reaped_by_supervisor(&sc).get(&stubborn).map(|r| r.0.clone()).unwrap_or_default();
     sc.expect_eq(
-        sc.notes_now("grace-over").into_iter().map(|n| n.1).collect::<Vec<_>>(),
+        killed.clone(),
         vec![stubborn.to_string()],
         "the supervisor SIGKILLed the stubborn worker only",
     );
-    sc.claim(
+    // 001: because SIGKILL cannot be caught, a process can always be killed.
+    sc.claim_verdict(
         "sigkill-guarantees",
+        Verdict::when(killed == vec![stubborn.to_string()] && sc.snapshot().gone(stubborn)),
         &format!(
-            "worker {stubborn} ignored SIGTERM; {:.0} ms after it the grace period of {GRACE_MS} ms was over and SIGKILL ended it; the two others had exited 0",
+            "worker {stubborn} ignored SIGTERM; {:.0} ms after it the grace period of {GRACE_MS} ms was over and SIGKILL ended it ({stubborn_end}); the two others had exited 0",
             ms(after)
         ),
     );
@@ -339,6 +348,19 @@ fn ctrl_c_on_the_terminal_stops_everything_exactly_once() {
     sc.expect_eq(stops, vec!["SIGINT".to_string()], "the supervisor stopped once, on the SIGINT");
     let reaped = reaped_by_supervisor(&sc);
     let stopped = sc.notes_now("stopped");
+    let graceful = workers.iter().filter(|&&w| {
+        stopped.iter().filter(|n| n.0 == w).count() == 1 && reaped.get(&w).is_some_and(|r| r.0 == "exited 0")
+    });
+    let graceful = graceful.count();
+    // 001: with Ctrl-C every process exits fairly gracefully.
+    sc.claim_verdict(
+        "ctrl-c-graceful",
+        Verdict::when(graceful == N && sc.exit_of(sup) == Exit::Code(0)),
+        &format!(
+            "one ^C: the supervisor stopped once and exited 0; {graceful} of its {N} workers (stop requests between them: {}) each finished its request and exited 0 once; nothing restarted",
+            sc.notes_now("asked").len()
+        ),
+    );
     for (i, &w) in workers.iter().enumerate() {
         let runs = stopped.iter().filter(|n| n.0 == w).count();
         let how = reaped.get(&w).map(|r| r.0.as_str()).unwrap_or("never reaped by the supervisor");
@@ -353,13 +375,6 @@ fn ctrl_c_on_the_terminal_stops_everything_exactly_once() {
         "no worker was started after the Ctrl-C",
     );
     sc.expect(sc.notes_now("grace-over").is_empty(), "nobody needed SIGKILL");
-    let asked = sc.notes_now("asked").len();
-    sc.claim(
-        "ctrl-c-graceful",
-        &format!(
-            "one ^C: the supervisor stopped once; its {N} workers ({asked} stop requests between them: the terminal's SIGINT and the supervisor's SIGTERM) each finished its request and exited 0 once; nothing restarted"
-        ),
-    );
 }
 
 /// SIGHUP: every worker is replaced, one at a time. Each old worker lingers (a pause) in its
@@ -461,6 +476,17 @@ fn no_worker_outlives_a_sigkilled_supervisor_by_more_than_100_ms(#[case] late: b
     let mut from = vec![died; N];
     if late {
         let t = sc.snapshot();
+        let alive = workers.iter().filter(|&&w| t.alive(w)).count();
+        // 000: after the main process is killed the children keep running. Workers that have
+        // not armed their guard yet are plain children: they do.
+        sc.claim_verdict(
+            "killed-main-leaves-children",
+            Verdict::when(alive == N),
+            &format!(
+                "supervisor SIGKILLed before its workers armed their guard: {alive} of {N} kept running, orphans of the sandbox {} — until each armed its guard and checked getppid()",
+                sc.sandbox_pid()
+            ),
+        );
         sc.expect(
             workers.iter().all(|&w| t.alive(w) && t.ppid(w) == Some(sc.sandbox_pid())),
             &format!("every worker {workers:?} is alive, already adopted by the sandbox"),
@@ -499,10 +525,11 @@ fn no_worker_outlives_a_sigkilled_supervisor_by_more_than_100_ms(#[case] late: b
                 ms(worst)
             ),
         );
-        sc.claim(
+        sc.claim_verdict(
             "killed-main-leaves-children",
+            Verdict::when(worst > ORPHAN_BOUND_MS * 1_000_000),
             &format!(
-                "supervisor SIGKILLed: all {N} workers ended by themselves, the last {:.1} ms after it",
+                "supervisor SIGKILLed: all {N} guarded workers (PR_SET_PDEATHSIG) ended by themselves, the last {:.1} ms after it — nothing to kill by hand",
                 ms(worst)
             ),
         );
@@ -690,5 +717,9 @@ fn chaos_round(seed: u64) {
             &format!("worker {w}, alive at the end, stopped and exited 0 (seed {seed})"),
         );
     }
-    sc.claim("sigchld-reaps", &format!("chaos: {figures}"));
+    sc.claim_verdict(
+        "sigchld-reaps",
+        Verdict::when(ms(oldest) <= ZOMBIE_BOUND_MS as f64),
+        &format!("chaos, every death collected on its SIGCHLD: {figures}"),
+    );
 }

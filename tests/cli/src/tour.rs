@@ -139,9 +139,18 @@ mod tests {
 
     /// What two specs wrote: adoption by the sandbox (a subreaper, not pid 1) and by pid 1.
     fn file(first: Verdict, second: Verdict) -> String {
-        harness::claim_record("sol03", "orphan-pid1", first, "orphan 5 adopted by the subreaper 4711, not pid 1")
-            + &harness::claim_record("sol03", "other", Verdict::Fails, "not this claim")
-            + &harness::claim_record("sol03", "orphan-pid1", second, "orphan 3 adopted by pid 1 (no subreaper)")
+        harness::claim_record(
+            "sol03",
+            "orphan-pid1",
+            first,
+            "orphan 5 adopted by the subreaper 4711, not pid 1",
+        ) + &harness::claim_record("sol03", "other", Verdict::Fails, "not this claim")
+            + &harness::claim_record(
+                "sol03",
+                "orphan-pid1",
+                second,
+                "orphan 3 adopted by pid 1 (no subreaper)",
+            )
     }
 
     #[test]
@@ -180,7 +189,7 @@ mod tests {
         // The closing sentences count it, and no longer say that everything agrees.
         let agree = judge(&sheet, &sheet, &Records::of("orphan-pid1", &file(Verdict::Fails, Verdict::Holds)));
         let end = closing(&[&j, &agree], 0, "1.0").join("\n");
-        assert!(end.contains("2 claims: 1 hold, 0 fail, 1 hold only partly"), "{end}");
+        assert!(end.contains("2 claims, as computed here: 1 hold, 0 fail, 1 hold only partly"), "{end}");
         assert!(end.contains("1 agree"), "{end}");
         assert!(end.contains("1 differ"), "{end}");
         let all = closing(&[&agree], 0, "1.0").join("\n");

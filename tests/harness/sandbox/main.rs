@@ -17,7 +17,12 @@
 //! - `seccomp`: a filter hands every signal-sending call to the sandbox, which allows it only
 //!   for processes of the scenario (seccomp.rs).
 //!
-//! usage: proclab-sandbox [--pty | --setsid] [--ignore SIG,SIG] [--layers landlock,pidns,seccomp] -- LAB [ARG...]
+//! usage: proclab-sandbox [--pty | --setsid] [--ignore SIG,SIG] [--no-subreaper] [--layers landlock,pidns,seccomp] -- LAB [ARG...]
+//!
+//! `--no-subreaper` (with `pidns` only): the sandbox does not become a child subreaper. It is
+//! still pid 1 of the scenario's namespace, so orphans still come to it — as to pid 1, the
+//! namespace's init, not as to a subreaper. Without the namespace they would go up to the
+//! runner: refused.
 //!        proclab-sandbox --probe
 //! fds on entry: 0 control (runner -> sandbox), 1/2 the lab's stdout/stderr pipes,
 //! 3 trace pipe (write end), 5 a pty slave (--pty), 6 a Landlock ruleset (layer landlock).
@@ -63,6 +68,8 @@ struct Opts {
     setsid: bool,
     /// Signals the lab starts with ignored (SIG_IGN survives exec), like a careless launcher's.
     ignore: Vec<i32>,
+    /// Do not become a child subreaper (orphans then go to pid 1 of the namespace: this one).
+    no_subreaper: bool,
     landlock: bool,
     pidns: bool,
     seccomp: bool,
@@ -80,6 +87,7 @@ fn parse() -> Opts {
         pty: false,
         setsid: false,
         ignore: Vec::new(),
+        no_subreaper: false,
         landlock: false,
         pidns: false,
         seccomp: false,
@@ -91,6 +99,7 @@ fn parse() -> Opts {
         match a.as_str() {
             "--pty" => o.pty = true,
             "--setsid" => o.setsid = true,
+            "--no-subreaper" => o.no_subreaper = true,
             "--ignore" => {
                 for n in it.next().map(String::as_str).unwrap_or("").split(',').filter(|n| !n.is_empty()) {
                     match n.parse::<i32>() {
@@ -111,6 +120,11 @@ fn parse() -> Opts {
             }
             other => fail(&format!("unknown option '{other}'")),
         }
+    }
+    if o.no_subreaper && !o.pidns {
+        fail(
+            "--no-subreaper needs the pidns layer: outside a PID namespace the scenario's orphans would go to the runner",
+        );
     }
     if o.pty && o.setsid {
         fail("--setsid and --pty exclude each other: a new session has no terminal");
@@ -298,9 +312,14 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
         fail(&sys::last_error("setsid"));
     }
     let me = unsafe { sys::getpid() };
-    if unsafe { sys::prctl(sys::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+    if !opts.no_subreaper && unsafe { sys::prctl(sys::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
         fail(&sys::last_error("PR_SET_CHILD_SUBREAPER"));
     }
+    // What the kernel says, not what was asked: the spec reports it ("child subreaper" or not).
+    let mut flag: i32 = 0;
+    let subreaper = unsafe {
+        sys::prctl(sys::PR_GET_CHILD_SUBREAPER, &mut flag as *mut i32 as u64, 0, 0, 0) == 0 && flag != 0
+    };
     reset_signals();
     limits::no_core_files();
     let bound = if cgroup_bound {
@@ -327,8 +346,9 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
         .map(|l| l.0)
         .collect();
     trace(&format!(
-        "ready {}; {bound}; core files off",
-        if layers.is_empty() { "none".into() } else { layers.join(",") }
+        "ready {}; {bound}; core files off; {}",
+        if layers.is_empty() { "none".into() } else { layers.join(",") },
+        if subreaper { "child subreaper" } else { "not a child subreaper" }
     ));
 
     let mut cmd = Command::new(&opts.lab);

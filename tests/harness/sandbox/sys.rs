@@ -68,6 +68,7 @@ pub struct MsgHdr {
 pub const PR_SET_PDEATHSIG: i32 = 1;
 pub const PR_SET_SECCOMP: i32 = 22;
 pub const PR_SET_CHILD_SUBREAPER: i32 = 36;
+pub const PR_GET_CHILD_SUBREAPER: i32 = 37;
 pub const PR_SET_NO_NEW_PRIVS: i32 = 38;
 
 pub const SIG_SETMASK: i32 = 2;

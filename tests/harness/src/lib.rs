@@ -31,7 +31,10 @@ mod pause;
 pub use files::{Access, OpenFile};
 pub use nix::sys::signal::Signal;
 pub use safety::{Refusal, Target};
-pub use scenario::{Lab, Scenario, Setup, Verdict, Where, claim_record, default_deadline, parse_claim_record};
+pub use scenario::{
+    Lab, Scenario, Setup, Verdict, Where, claim_record, claim_verdict_of, default_deadline,
+    parse_claim_record, python3,
+};
 pub use threads::Thread;
 pub use trace::{Event, Exit, Kind};
 pub use tree::{Life, Proc, Tree};

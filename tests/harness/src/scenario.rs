@@ -251,6 +251,9 @@ impl Scenario {
         if setup.session_leader {
             cmd.arg("--setsid");
         }
+        if setup.without_subreaper && layers.has("pidns") {
+            cmd.arg("--no-subreaper");
+        }
         if !setup.ignored.is_empty() {
             let sigs: Vec<String> = setup.ignored.iter().map(|&s| (s as i32).to_string()).collect();
             cmd.arg("--ignore").arg(sigs.join(","));
@@ -414,6 +417,12 @@ impl Scenario {
         self.root
     }
 
+    /// Whether the sandbox is a child subreaper, as the kernel told it (`PR_GET_CHILD_SUBREAPER`):
+    /// always, unless the scenario was started [`Setup::without_subreaper`] in a PID namespace.
+    pub fn sandbox_is_subreaper(&self) -> bool {
+        !self.layers.contains("not a child subreaper")
+    }
+
     /// What the sandbox said when it was ready: its layers and limits.
     pub fn layers(&self) -> &str {
         &self.layers
@@ -513,7 +522,7 @@ mod hygiene;
 pub mod memory;
 mod parts;
 mod report;
-pub use report::{Verdict, claim_record, parse_claim_record};
+pub use report::{Verdict, claim_record, claim_verdict_of, parse_claim_record, python3};
 pub mod setup;
 pub mod stuck;
 mod terminal;

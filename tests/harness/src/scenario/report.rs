@@ -53,6 +53,56 @@ impl Verdict {
     }
 }
 
+/// Records a claim's verdict for `lab` from facts observed outside a scenario (what this
+/// machine's Python does, say): the same record as [`Scenario::claim_verdict`].
+pub fn claim_verdict_of(lab: super::Lab, id: &str, verdict: Verdict, evidence: &str) {
+    if std::env::var_os("PROCLAB_NARRATE").is_some() {
+        println!("  ★ claim {id}: {} — {evidence}", verdict.word());
+    }
+    let Some(path) = std::env::var_os("PROCLAB_CLAIMS") else { return };
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = f.write_all(claim_record(lab.package, id, verdict, evidence).as_bytes());
+    }
+}
+
+/// Runs `python3 -c script` on this machine (outside any sandbox: the kit's own script, never
+/// a lab), for at most 10 s. `Some((version, stdout))`, or None where there is no python3 or
+/// it did not finish. For claims about Python that the machine can answer.
+pub fn python3(script: &str) -> Option<(String, String)> {
+    use std::process::{Command, Stdio};
+    fn wait_for(child: &mut std::process::Child) -> Option<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+            }
+        }
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+        Some(out)
+    }
+    let run = |args: &[&str]| -> Option<String> {
+        let mut cmd = Command::new("python3");
+        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+        // Spared: the orphan sweep of a scenario ending meanwhile must not take it for an orphan.
+        let mut child = super::cleanup::spawn_spared(&mut cmd).ok()?;
+        let pid = child.id() as i32;
+        let out = wait_for(&mut child);
+        super::cleanup::unregister(pid);
+        out
+    };
+    let version = run(&["-c", "import platform; print(platform.python_version())"])?;
+    Some((version.trim().to_string(), run(&["-c", script])?))
+}
+
 /// One line of a `PROCLAB_CLAIMS` file: `package TAB id TAB verdict TAB evidence`.
 pub fn claim_record(package: &str, id: &str, verdict: Verdict, evidence: &str) -> String {
     format!("{package}\t{id}\t{}\t{}\n", verdict.word(), evidence.replace(['\t', '\n'], " "))

@@ -34,6 +34,10 @@ pub struct Setup {
     /// them: an ignored disposition survives fork and exec. SIGCHLD ignored, say, makes the
     /// kernel reap the lab's children itself, so its waitpid ends in ECHILD.
     pub ignored: Vec<Signal>,
+    /// The sandbox is not a child subreaper (only with a PID namespace, whose pid 1 it is):
+    /// the scenario's orphans go to pid 1 of the namespace because it is pid 1, as post 002
+    /// says — not to the nearest subreaper, for there is none.
+    pub without_subreaper: bool,
 }
 
 impl Setup {
@@ -68,6 +72,18 @@ impl Setup {
         };
         let rest: Vec<&'static str> = base.0.iter().copied().filter(|&l| l != "pidns").collect();
         self.layers = Some(if rest.is_empty() { base } else { Chosen(rest) });
+        self
+    }
+    /// No child subreaper in the scenario: orphans go to pid 1 of its PID namespace (see the
+    /// field). Only where the PID namespace layer is available (else the sandbox stays a
+    /// subreaper: outside a namespace the orphans would escape to the runner);
+    /// [`Scenario::sandbox_is_subreaper`] says which the scenario got.
+    pub fn without_subreaper(mut self) -> Self {
+        let layers = match self.layers.clone() {
+            Some(l) => Some(l),
+            None => crate::layers::chosen().ok(),
+        };
+        self.without_subreaper = layers.is_some_and(|l| l.has("pidns"));
         self
     }
     /// Start the lab with `sig` ignored (see the field).
@@ -108,6 +124,9 @@ impl Setup {
         }
         if self.gate_pdeathsig {
             parts.push(t!("setup-gate-pdeathsig"));
+        }
+        if self.without_subreaper {
+            parts.push("no child subreaper".into());
         }
         for s in &self.ignored {
             parts.push(t!("setup-ignoring", signal = s));
