@@ -1,6 +1,8 @@
 //! `cargo lab`: the kit's command line. See `cargo lab --help`.
 
 mod book;
+mod catalogue;
+mod edition;
 mod figures;
 mod grade;
 mod hints;
@@ -138,8 +140,11 @@ enum Command {
     ///
     /// Example: `cargo lab tour`.
     Tour,
-    /// Instructors: build the book (book/book) and check it as readers get it: no mdBook
-    /// warning, every link and #anchor of the built HTML resolves, includes by ANCHOR only.
+    /// Instructors: build the book, English (book/book) and 中文 (book/book/zh-CN, from
+    /// book/po/zh-CN.po, searched by Pagefind), and check it as readers get it: no mdBook
+    /// warning, every link and #anchor of the built HTML resolves, the language switcher on
+    /// every page, includes by ANCHOR only; the catalogue: messages.pot current, the translated
+    /// share per chapter, no fuzzy or untranslated message in a chapter of po/complete.txt.
     ///
     /// Example: `cargo lab book`, then open book/book/index.html.
     Book,
