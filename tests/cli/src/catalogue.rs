@@ -335,7 +335,7 @@ mod tests {
         let pot = parse(&real("messages.pot"));
         let po_text = real("zh-CN.po");
         let complete = complete_list(&real("complete.txt"));
-        let chapter = complete.iter().find(|c| c.starts_with("labs/")).expect("a complete lab chapter");
+        let chapter = complete.iter().find(|c| c.as_str() != "SUMMARY.md").expect("a complete chapter");
         let file = format!("src/{chapter}");
         let po = parse(&po_text);
         let victim = po.iter().find(|e| e.files.contains(&file) && e.translated()).unwrap().clone();
