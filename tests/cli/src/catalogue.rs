@@ -338,13 +338,16 @@ mod tests {
         let chapter = complete.iter().find(|c| c.as_str() != "SUMMARY.md").expect("a complete chapter");
         let file = format!("src/{chapter}");
         let po = parse(&po_text);
-        let victim = po.iter().find(|e| e.files.contains(&file) && e.translated()).unwrap().clone();
+        // A message of the chapter written on one line in zh-CN.po (`msgid "…"`), to flag there.
+        let line = |e: &Entry| format!("msgid \"{}\"\n", e.msgid.replace('\\', "\\\\").replace('"', "\\\""));
+        let victim = po
+            .iter()
+            .find(|e| e.files.contains(&file) && e.translated() && po_text.contains(&line(e)))
+            .expect("a one-line message of the chapter")
+            .clone();
 
         // Made fuzzy in the .po text itself, the way msgmerge marks it.
-        let first_line = victim.msgid.lines().next().unwrap().to_string();
-        let marker =
-            format!("msgid \"{}", first_line.replace('"', "\\\"").chars().take(30).collect::<String>());
-        let at = po_text.find(&marker).expect("the entry in zh-CN.po");
+        let at = po_text.find(&line(&victim)).unwrap();
         let fuzzy_text = format!("{}#, fuzzy\n{}", &po_text[..at], &po_text[at..]);
         let fuzzy = parse(&fuzzy_text);
         assert!(fuzzy.iter().any(|e| e.msgid == victim.msgid && e.fuzzy));
