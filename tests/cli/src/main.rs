@@ -15,7 +15,7 @@ mod style;
 mod timing;
 mod tour;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// proclab: labs on processes, signals and the Linux kernel.
@@ -23,12 +23,7 @@ use std::process::ExitCode;
 /// A student edits labs/NN-topic/src/main.rs and runs `cargo lab check N`.
 /// An instructor runs `cargo lab verify` once per machine.
 #[derive(Parser)]
-#[command(
-    name = "cargo lab",
-    bin_name = "cargo lab",
-    version,
-    after_help = "Examples:\n  cargo lab list            the labs, your verdicts, the next lab to do\n  cargo lab check 2         judge labs/02-zombie with its spec\n  cargo lab hint 2          one more hint\n  cargo lab demo 2          the reference solution's process tree, step by step\n  cargo lab doctor          what keeps each lab inside its sandbox here\n  cargo lab verify          instructors: the whole kit, on this machine"
-)]
+#[command(name = "cargo lab", bin_name = "cargo lab", version)]
 struct Cli {
     /// Colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, global = true, value_enum, default_value_t = style::Choice::Auto, value_name = "WHEN")]
@@ -189,11 +184,43 @@ enum Command {
     Doctor,
 }
 
+/// The command line in the student's language: the summary, the examples, each command's
+/// one-line description and the options' help from the catalogue (each command's own `--help`
+/// beyond its first line stays as its doc comment says, in English).
+fn command() -> clap::Command {
+    use i18n::t;
+    let mut c = Cli::command()
+        .about(t!("help-about"))
+        .long_about(t!("help-long-about"))
+        .after_help(t!("help-examples"))
+        .mut_arg("color", |a| a.help(t!("help-color")))
+        .mut_arg("lang", |a| a.help(t!("help-lang")));
+    for (name, about) in [
+        ("list", t!("help-list")),
+        ("check", t!("help-check")),
+        ("watch", t!("help-watch")),
+        ("hint", t!("help-hint")),
+        ("demo", t!("help-demo")),
+        ("verify", t!("help-verify")),
+        ("judge", t!("help-judge")),
+        ("tour", t!("help-tour")),
+        ("book", t!("help-book")),
+        ("reset", t!("help-reset")),
+        ("grade", t!("help-grade")),
+        ("figures", t!("help-figures")),
+        ("doctor", t!("help-doctor")),
+    ] {
+        c = c.mut_subcommand(name, |s| s.about(about));
+    }
+    c
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // The language first: `--help` and clap's complaints are in it too.
+    i18n::set(language_of_args());
+    let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(c) => c,
         Err(e) => {
-            i18n::set(language_of_args());
             use clap::error::ErrorKind::*;
             if matches!(e.kind(), DisplayHelp | DisplayVersion) {
                 let _ = e.print();
@@ -258,4 +285,31 @@ fn one_line(msg: &str) -> String {
     let text = words.join(" ");
     let text = text.trim_start_matches("error: ");
     if text.is_empty() { "bad arguments".into() } else { text.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// In English the catalogue's help says what the doc comments say: the commands' one-line
+    /// descriptions and the options' help cannot drift apart from them.
+    #[test]
+    fn the_english_help_of_the_catalogue_is_the_doc_comments() {
+        i18n::set(i18n::Lang::En);
+        let (derived, shown) = (super::Cli::command(), super::command());
+        let text = |s: Option<&clap::builder::StyledStr>| s.map(|s| s.to_string()).unwrap_or_default();
+        assert_eq!(
+            text(derived.get_about()).trim_end_matches('.'),
+            text(shown.get_about()).trim_end_matches('.')
+        );
+        assert_eq!(text(derived.get_long_about()), text(shown.get_long_about()));
+        for sub in derived.get_subcommands() {
+            let other = shown.find_subcommand(sub.get_name()).expect("the same commands");
+            assert_eq!(text(sub.get_about()), text(other.get_about()), "cargo lab {}", sub.get_name());
+        }
+        for arg in derived.get_arguments() {
+            let other = shown.get_arguments().find(|a| a.get_id() == arg.get_id()).expect("the same options");
+            assert_eq!(text(arg.get_help()), text(other.get_help()), "--{}", arg.get_id());
+        }
+    }
 }

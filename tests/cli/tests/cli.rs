@@ -105,23 +105,35 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path, edit: &dyn Fn(Vec<u8>
     }
 }
 
-/// `cargo lab check` on the untouched starter of lab 02 in a scratch copy of the kit
-/// (target/proclab/kit-92) where lab 02 is lab 92 — a package of its own, so that the kit's own
-/// lab02 binary and the student's verdicts are never touched —, built in the kit's target/ (its
-/// dependencies are built already; the copy is kept, so later runs build nothing). Returns stdout.
+/// `cargo lab check` on the untouched starter of lab 02 in a scratch kit (target/proclab/kit-92)
+/// where lab 02 is lab 92 — a package of its own, so that the kit's own lab02 binary and the
+/// student's verdicts are never touched. The scratch kit's workspace has only that lab and its
+/// solution, and takes the harness, labkit and i18n from the kit itself by absolute path: built
+/// in the kit's target/, they are packages outside that workspace (their own artifacts, never
+/// the kit's), and everything else is built already. The copy is kept, so later runs build
+/// nothing. Returns stdout.
 fn check_starter_02(args: &[&str], lang_env: &str) -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
     let kit = root.join("target/proclab/kit-92");
-    let same = |b: Vec<u8>| b;
     let renamed = |b: Vec<u8>| {
         String::from_utf8_lossy(&b).replace("lab02", "lab92").replace("sol02", "sol92").into_bytes()
     };
-    for f in ["Cargo.toml", "Cargo.lock"] {
-        write_if_changed(&kit.join(f), &std::fs::read(root.join(f)).unwrap());
-    }
-    for d in [".cargo", "tests/harness", "tests/labkit", "tests/i18n", "tests/cli"] {
-        copy_tree(&root.join(d), &kit.join(d), &same);
-    }
+    let manifest: String = std::fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("default-members"))
+        .map(|l| {
+            if l.starts_with("members") {
+                "members = [\"labs/*\", \"solutions/*\"]".to_string()
+            } else {
+                l.replace("path = \"tests/", &format!("path = \"{}/tests/", root.display()))
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    write_if_changed(&kit.join("Cargo.toml"), manifest.as_bytes());
+    write_if_changed(&kit.join("Cargo.lock"), &std::fs::read(root.join("Cargo.lock")).unwrap());
+    copy_tree(&root.join(".cargo"), &kit.join(".cargo"), &|b| b);
     copy_tree(&root.join("labs/02-zombie"), &kit.join("labs/92-zombie"), &renamed);
     copy_tree(&root.join("solutions/02-zombie"), &kit.join("solutions/92-zombie"), &renamed);
     write_if_changed(&kit.join("tests/lab92.rs"), &std::fs::read(root.join("tests/lab02.rs")).unwrap());

@@ -276,3 +276,34 @@ layer-missing = NOT available: { $error }
 layer-landlock = Landlock signal scoping: the kernel refuses every signal from the lab to a process outside its domain, by any system call or ABI (kill, tkill, tgkill, pidfds, 32-bit int 0x80, F_SETOWN). Needs Linux >= 6.12 with Landlock enabled (ABI >= 6).
 layer-pidns = PID namespace: the scenario gets pids of its own; the sandbox is its pid 1, which the lab cannot signal, and the lab cannot name any process outside. When the sandbox dies, the kernel kills everything in the namespace. Unprivileged users need user namespaces (some distributions restrict them: kernel.unprivileged_userns_clone, kernel.apparmor_restrict_unprivileged_userns).
 layer-seccomp = seccomp: the sandbox checks every signal-sending call of the lab and lets it go on only for processes of the scenario; other ABIs get ENOSYS; ptrace and cross-process memory calls get EPERM. Needs Linux >= 5.5. Its one gap: a pid reused, or a pidfd swapped by another thread of the lab, in the microseconds between check and call.
+
+## cargo lab --help (each command's own --help beyond its first line is its doc comment, in English)
+
+help-about = proclab: labs on processes, signals and the Linux kernel.
+help-long-about =
+    proclab: labs on processes, signals and the Linux kernel.
+
+    A student edits labs/NN-topic/src/main.rs and runs `cargo lab check N`. An instructor runs `cargo lab verify` once per machine.
+help-examples =
+    Examples:
+      cargo lab list            the labs, your verdicts, the next lab to do
+      cargo lab check 2         judge labs/02-zombie with its spec
+      cargo lab hint 2          one more hint
+      cargo lab demo 2          the reference solution's process tree, step by step
+      cargo lab doctor          what keeps each lab inside its sandbox here
+      cargo lab verify          instructors: the whole kit, on this machine
+help-color = Colour the verdicts: auto (on a terminal, unless NO_COLOR is set), always, never
+help-lang = The language of the messages, hints and lab sheets: en or zh (中文). Default: the locale (LC_ALL, LC_MESSAGES, LANG: zh_* is Chinese)
+help-list = List the labs, their titles, your last verdict, how many are done and the next one
+help-check = Run a lab's spec against your code (labs/NN-*) and explain the verdict: the process tree it expected and the one it saw, and the hint for the test that failed
+help-watch = Check a lab again each time you save its source (Ctrl-C to stop)
+help-hint = Show the next hint for a lab (one more each time)
+help-demo = Run the reference solution in the sandbox and narrate what happens to the process tree
+help-verify = Instructors: prove every solution passes its spec and every untouched starter fails its spec by an assertion (not a compile error, not a timeout); run the wrong-answer catalogues; check the book as built
+help-judge = Instructors: run the wrong-answer catalogues (tests/wrong/labNN/*.rs): every wrong answer must be rejected by its `rejected-by` test, by an assertion; every right one accepted. Each is built in a scratch copy of the lab (target/proclab/judge), never in labs/
+help-tour = Run every lab's reference scenario here and print the posts' claims beside what this machine showed: holds, fails or partly
+help-book = Instructors: build the book, English (book/book) and 中文 (book/book/zh-CN, from book/po/zh-CN.po, searched by Pagefind), and check it as readers get it: no mdBook warning, every link and #anchor of the built HTML resolves, the language switcher on every page, includes by ANCHOR only; the catalogue: messages.pot current, the translated share per chapter, no fuzzy or untranslated message in a chapter of po/complete.txt
+help-reset = Put a lab's starter back (asks first; a copy of your version is kept)
+help-grade = Instructors: grade labs/ headless — every lab's spec, points from grading.toml — and write a Gradescope results.json, a JUnit XML report and `Score X/Y`. Exits 0 only when every test passes (GitHub Classroom's command grader)
+help-figures = Instructors: draw the book's figures (book/src/figures/labNN-*.svg) from real runs of the reference solutions: the process tree at each look, who signalled whom, the timeline
+help-doctor = Say what keeps each lab inside its sandbox on this machine: which layers the kernel offers (Landlock, PID namespace, seccomp), which are in use, and what each one stops

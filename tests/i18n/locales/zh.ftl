@@ -277,3 +277,34 @@ layer-missing = 不可用：{ $error }
 layer-landlock = Landlock 信号作用域：内核拒绝实验程序向其域之外的进程发送任何信号，无论通过哪个系统调用或 ABI（kill、tkill、tgkill、pidfd、32 位 int 0x80、F_SETOWN）。需要启用了 Landlock 的 Linux >= 6.12（ABI >= 6）。
 layer-pidns = PID 命名空间：场景拥有自己的一套 pid；沙箱是其中的 1 号进程，实验程序无法向它发送信号，也无法指名场景之外的任何进程。沙箱一死，内核就会杀死命名空间中的所有进程。非特权用户需要用户命名空间（有些发行版会限制它：kernel.unprivileged_userns_clone、kernel.apparmor_restrict_unprivileged_userns）。
 layer-seccomp = seccomp：沙箱检查实验程序每一个发送信号的调用，只有目标是本场景的进程时才放行；其他 ABI 的调用得到 ENOSYS；ptrace 和跨进程读写内存的调用得到 EPERM。需要 Linux >= 5.5。它唯一的漏洞：在检查与调用之间的几微秒里，pid 被复用，或者 pidfd 被实验程序的另一个线程换掉。
+
+## cargo lab --help（每个命令自己的 --help 在第一行之后是它的文档注释，为英文）
+
+help-about = proclab：关于进程、信号与 Linux 内核的实验。
+help-long-about =
+    proclab：关于进程、信号与 Linux 内核的实验。
+
+    学生编辑 labs/NN-topic/src/main.rs，然后运行 `cargo lab check N`。教师在每台机器上运行一次 `cargo lab verify`。
+help-examples =
+    示例：
+      cargo lab list            所有实验、你的结果、下一个要做的实验
+      cargo lab check 2         用测试规格评判 labs/02-zombie
+      cargo lab hint 2          再看一条提示
+      cargo lab demo 2          一步一步地展示参考答案的进程树
+      cargo lab doctor          本机用什么把每个实验关在沙箱里
+      cargo lab verify          教师用：在本机检查整个套件
+help-color = 给结果上色：auto（在终端上，除非设置了 NO_COLOR）、always、never
+help-lang = 消息、提示和实验说明的语言：en 或 zh（中文）。默认：按 locale（LC_ALL、LC_MESSAGES、LANG：zh_* 即中文）
+help-list = 列出所有实验及其标题、你上一次的结果、已完成的数量和下一个实验
+help-check = 用实验的测试规格检查你的代码（labs/NN-*）并解释结果：预期的进程树与实际看到的进程树，以及未通过的测试对应的提示
+help-watch = 每次保存实验的源码时重新检查（按 Ctrl-C 停止）
+help-hint = 显示实验的下一条提示（每次多给一条）
+help-demo = 在沙箱中运行参考答案，并讲解进程树发生了什么
+help-verify = 教师用：证明每个参考答案都通过测试规格、每个未改动的初始代码都因断言（而不是编译错误或超时）而未通过；运行错误答案目录；检查构建出的书
+help-judge = 教师用：运行错误答案目录（tests/wrong/labNN/*.rs）：每个错误答案都必须被它的 `rejected-by` 测试以断言拒绝；每个正确答案都必须被接受。每个答案都在实验的临时副本（target/proclab/judge）中构建，从不在 labs/ 中构建
+help-tour = 在本机运行每个实验的参考场景，把文章中的说法与本机的实测结果并列打印：成立、不成立或部分成立
+help-book = 教师用：构建本书，英文版（book/book）和中文版（book/book/zh-CN，由 book/po/zh-CN.po 生成，用 Pagefind 搜索），并按读者拿到的样子检查：没有 mdBook 警告，构建出的 HTML 中每个链接和 #锚点都能解析，每一页都有语言切换器，代码只按 ANCHOR 名引用；还有翻译目录：messages.pot 是最新的，列出每章的已译比例，po/complete.txt 中的章节里没有 fuzzy 或未翻译的消息
+help-reset = 恢复实验的初始代码（会先询问；保留一份你的版本的副本）
+help-grade = 教师用：无界面地为 labs/ 评分——运行每个实验的测试规格，分值取自 grading.toml——并写出 Gradescope 的 results.json、JUnit XML 报告和 `Score X/Y`。只有所有测试都通过时才以 0 退出（GitHub Classroom 的命令评分器）
+help-figures = 教师用：根据参考答案的真实运行绘制书中的插图（book/src/figures/labNN-*.svg）：每次观察时的进程树、谁向谁发送了信号、时间线
+help-doctor = 说明本机用什么把每个实验关在沙箱里：内核提供哪些层（Landlock、PID 命名空间、seccomp）、正在使用哪些、每一层能阻止什么
