@@ -217,6 +217,7 @@ setup-hold-stdout = pauses hold stdout
 setup-terminal = on a terminal
 setup-hold-println = held inside its println! of "{ $text }"
 setup-gate-pdeathsig = held before prctl(PR_SET_PDEATHSIG)
+setup-no-subreaper = no child subreaper
 setup-ignoring = started with { $signal } ignored
 list-separator = {", "}
 

@@ -218,6 +218,7 @@ setup-hold-stdout = 暂停点占住 stdout
 setup-terminal = 在终端上运行
 setup-hold-println = 停在它打印“{ $text }”的 println! 内部
 setup-gate-pdeathsig = 停在 prctl(PR_SET_PDEATHSIG) 之前
+setup-no-subreaper = 没有子进程收割者
 setup-ignoring = 启动时忽略 { $signal }
 list-separator = ，
 

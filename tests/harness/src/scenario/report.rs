@@ -53,11 +53,21 @@ impl Verdict {
     }
 }
 
+/// A claim's record as `cargo lab demo` narrates it, in the student's language.
+fn claim_line(id: &str, verdict: Verdict, evidence: &str) -> String {
+    let word = match verdict {
+        Verdict::Holds => t!("claim-holds"),
+        Verdict::Fails => t!("claim-fails"),
+        Verdict::Partly => t!("claim-partly"),
+    };
+    t!("narrate-claim", id = id, verdict = word, evidence = evidence)
+}
+
 /// Records a claim's verdict for `lab` from facts observed outside a scenario (what this
 /// machine's Python does, say): the same record as [`Scenario::claim_verdict`].
 pub fn claim_verdict_of(lab: super::Lab, id: &str, verdict: Verdict, evidence: &str) {
     if std::env::var_os("PROCLAB_NARRATE").is_some() {
-        println!("  ★ claim {id}: {} — {evidence}", verdict.word());
+        println!("  {}", claim_line(id, verdict, evidence));
     }
     let Some(path) = std::env::var_os("PROCLAB_CLAIMS") else { return };
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
@@ -168,12 +178,7 @@ impl Scenario {
     /// verdicts of every record of a claim, and prints the result beside the sheet's word.
     pub fn claim_verdict(&self, id: &str, verdict: Verdict, evidence: &str) {
         if self.narrate {
-            let word = match verdict {
-                Verdict::Holds => t!("claim-holds"),
-                Verdict::Fails => t!("claim-fails"),
-                Verdict::Partly => t!("claim-partly"),
-            };
-            println!("  {}", t!("narrate-claim", id = id, verdict = word, evidence = evidence));
+            println!("  {}", claim_line(id, verdict, evidence));
         }
         let Some(path) = std::env::var_os("PROCLAB_CLAIMS") else { return };
         let line = claim_record(self.lab.package, id, verdict, evidence);

@@ -126,7 +126,7 @@ impl Setup {
             parts.push(t!("setup-gate-pdeathsig"));
         }
         if self.without_subreaper {
-            parts.push("no child subreaper".into());
+            parts.push(t!("setup-no-subreaper"));
         }
         for s in &self.ignored {
             parts.push(t!("setup-ignoring", signal = s));
