@@ -258,8 +258,8 @@ group-no-member = 它没有成员
 group-harness-member = 成员 { $pid } 属于测试框架
 group-outside-member = 成员 { $pid }（在运行测试的进程看来）在场景之外
 tree-empty = （已没有任何进程）
-tree-more-zombies = 另有 { $n } 个 { $pid } { $label } 的僵尸子进程：pid { $first }–{ $last }
-tree-more-alike = 另有 { $n } 个 { $pid } { $label } 的同样的子进程：pid { $first }–{ $last }
+tree-more-zombies = { $pid } { $label } 另有 { $n } 个僵尸子进程：pid { $first }–{ $last }
+tree-more-alike = { $pid } { $label } 另有 { $n } 个同样的子进程：pid { $first }–{ $last }
 
 ## 测试框架：沙箱的各层（cargo lab list、cargo lab doctor）
 
