@@ -118,18 +118,6 @@
         button.focus();
       }
     });
-    // ?search=… opens the box with that query (a shared link, and the browser test).
-    var q = new URLSearchParams(window.location.search).get("search");
-    if (q) {
-      toggle(true);
-      load(function () {
-        var input = panel.querySelector("input");
-        if (input) {
-          input.value = q;
-          input.dispatchEvent(new Event("input", { bubbles: true }));
-        }
-      });
-    }
   }
 
   switcher();
