@@ -89,7 +89,7 @@ fn a_zombie_left_behind_is_reaped_by_the_subreaper() {
         "zombie-keeps-status",
         Verdict::when(status == Exit::Code(0)),
         &format!(
-            "left behind by its parent, zombie {child} was adopted and reaped by the sandbox {sandbox} (the nearest child subreaper{}), which got its status: {status:?}",
+            "left behind by its parent, zombie {child} was adopted and reaped by the sandbox {sandbox} (the nearest child subreaper{}), which got its status: {status}",
             if sandbox == 1 { ", and pid 1 of the scenario's PID namespace" } else { "" }
         ),
     );

@@ -215,7 +215,7 @@ fn the_posts_handler_loop_spins_while_another_child_is_alive() {
         "loop-ends",
         Verdict::when(ended == Exit::Code(0) && alone <= 3),
         &format!(
-            "with one child, as in the post: the loop called waitpid {alone} times (the child, then ECHILD) and ended; the parent {ended:?}"
+            "with one child, as in the post: the loop called waitpid {alone} times (the child, then ECHILD) and ended; the parent {ended}"
         ),
     );
     sc.expect_eq(ended, Exit::Code(0), "with one child the post's loop ends: the parent exits normally");

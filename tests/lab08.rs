@@ -105,7 +105,7 @@ fn posts_handler_sigkills_the_whole_group_whoever_gets_sigterm(#[case] who: Who)
         "killpg-any-member",
         Verdict::when(parent_died == Exit::Signal(9, false) && sc.snapshot().group(parent).is_empty()),
         &format!(
-            "SIGTERM to {name} ({target}) → every member of group {parent} gone; the parent: {parent_died:?}"
+            "SIGTERM to {name} ({target}) → every member of group {parent} gone; the parent: {parent_died}"
         ),
     );
     sc.expect_eq(parent_died, Exit::Signal(9, false), "the parent died of SIGKILL (signal 9)");
@@ -170,7 +170,7 @@ fn posts_handler_under_a_launcher_without_job_control_kills_the_launcher_too(#[c
         "killpg-group-id",
         Verdict::when(group == Some(parent)),
         &format!(
-            "started by a launcher without job control, parent {parent} and its children were in group {}, the launcher's: the post's killpg SIGKILLed the launcher too ({launcher_died:?})",
+            "started by a launcher without job control, parent {parent} and its children were in group {}, the launcher's: the post's killpg SIGKILLed the launcher too ({launcher_died})",
             group.map_or("-".to_string(), |g| g.to_string())
         ),
     );

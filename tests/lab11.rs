@@ -85,9 +85,9 @@ fn sigkill_and_sigstop_cannot_be_caught_ignored_or_blocked() {
         "uncatchable",
         Verdict::when(refused && none_held && handled == 0 && died == Exit::Signal(9, false)),
         &format!(
-            "sigaction → {} (handler and SIG_IGN), sigprocmask reported Ok but SigBlk {} them, signal-hook panicked; SIGSTOP stopped it, SIGKILL ended it while stopped ({died:?}); handler runs: {handled}",
+            "sigaction → {} (handler and SIG_IGN), sigprocmask reported Ok but SigBlk {}, signal-hook panicked; SIGSTOP stopped it, SIGKILL ended it while stopped ({died}); handler runs: {handled}",
             if refused { "EINVAL" } else { "not always EINVAL" },
-            if none_held { "left out" } else { "held" }
+            if none_held { "did not hold them" } else { "held them" }
         ),
     );
     sc.expect_eq(died, Exit::Signal(9, false), "it dies of SIGKILL, stopped as it was");

@@ -37,6 +37,11 @@ impl Judged {
     }
 }
 
+/// A sheet's cell as a terminal shows it: no code ticks, no emphasis stars.
+fn plain(cell: &str) -> String {
+    cell.replace(['`', '*'], "")
+}
+
 fn word(v: Option<Verdict>) -> String {
     match v {
         Some(Verdict::Holds) => t!("tour-holds"),
@@ -55,9 +60,9 @@ pub fn judge(claim: &Claim, shown: &Claim, records: &Records) -> Judged {
     let detail = shown
         .verdict
         .split_once([':', '：'])
-        .map(|(_, d)| t!("tour-detail", detail = d.trim()))
+        .map(|(_, d)| t!("tour-detail", detail = plain(d.trim())))
         .unwrap_or_default();
-    let mut lines = vec![t!("tour-claim", post = claim.post, claim = shown.claim.replace('`', ""))];
+    let mut lines = vec![t!("tour-claim", post = claim.post, claim = plain(&shown.claim))];
     let sheet = format!("{}{detail}", word(expected));
     let Some(here) = computed else {
         lines.push(format!("  {}", t!("tour-not-confirmed", sheet = sheet)));

@@ -42,6 +42,10 @@ enum Method {
         /// Use the post's handler loop as written: it stops only when waitpid fails.
         #[arg(long)]
         post_loop: bool,
+        /// Install the handler one-shot (SA_RESETHAND), as System V's signal() does: after its
+        /// first run the kernel resets SIGCHLD to its default — the "some Unixes" of post 002.
+        #[arg(long)]
+        reset_hand: bool,
     },
     /// Reap by polling: waitpid(-1, WNOHANG) every --period-ms (post 002, part 四).
     Poll {
@@ -85,8 +89,8 @@ fn main() {
     let args: Args = labkit::args();
     labkit::role("parent");
     match args.method {
-        Method::Handler { kids, blocked, survivor, post_loop } => {
-            by_handler(&kids, blocked, survivor, post_loop)
+        Method::Handler { kids, blocked, survivor, post_loop, reset_hand } => {
+            by_handler(&kids, blocked, survivor, post_loop, reset_hand)
         }
         Method::Poll { kids, period_ms } => by_polling(&kids, Duration::from_millis(period_ms)),
         Method::Ignore { kids } => by_ignoring(&kids),
@@ -141,17 +145,17 @@ extern "C" fn post_on_sigchld(_signal: libc::c_int) {
 }
 // ANCHOR_END: post_loop
 
-fn by_handler(kids: &Kids, blocked: bool, survivor: bool, post_loop: bool) {
+fn by_handler(kids: &Kids, blocked: bool, survivor: bool, post_loop: bool, reset_hand: bool) {
     // ANCHOR: install
     let handler = if post_loop { post_on_sigchld } else { on_sigchld };
     // sigaction, not signal(): the handler stays installed after it runs (no SA_RESETHAND).
     // SA_NOCLDSTOP: no SIGCHLD when a child is merely stopped. SA_RESTART: interrupted
     // read()/write() resume instead of failing with EINTR.
-    let action = SigAction::new(
-        SigHandler::Handler(handler),
-        SaFlags::SA_RESTART | SaFlags::SA_NOCLDSTOP,
-        SigSet::empty(),
-    );
+    let mut flags = SaFlags::SA_RESTART | SaFlags::SA_NOCLDSTOP;
+    if reset_hand {
+        flags |= SaFlags::SA_RESETHAND; // one-shot: the handler is gone after its first run
+    }
+    let action = SigAction::new(SigHandler::Handler(handler), flags, SigSet::empty());
     // SAFETY: the handler only calls async-signal-safe functions.
     unsafe { sigaction(Signal::SIGCHLD, &action) }.expect("sigaction");
     // ANCHOR_END: install
