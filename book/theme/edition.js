@@ -2,8 +2,8 @@
 //
 // 1. The language switcher (theme/header.hbs) leads to the same page in the other edition, at
 //    the same #anchor, and sits in the menu bar.
-// 2. The Chinese edition's search: mdBook's own search does not segment Chinese (僵尸进程 finds
-//    nothing), so `cargo lab book` builds it without it and indexes it with Pagefind's extended
+// 2. The Chinese edition's search: mdBook's own search does not segment Chinese (it cuts at
+//    spaces, so 僵尸进程 matches only a run of text that starts with it), so `cargo lab book` builds it without it and indexes it with Pagefind's extended
 //    build instead (book/book/zh-CN/pagefind/). This adds a search button and box that use it.
 (function () {
   "use strict";
