@@ -310,7 +310,7 @@ mod tests {
         let line = claim_record("sol03", "orphan-pid1", Verdict::Fails, "adopted by 4711\tnot 1\n");
         assert_eq!(line.matches('\n').count(), 1);
         assert_eq!(
-            parse_claim_record(line.trim_end()),
+            parse_claim_record(line.strip_suffix('\n').unwrap_or(&line)),
             Some(("orphan-pid1".to_string(), Verdict::Fails, "adopted by 4711 not 1 ".to_string()))
         );
         assert_eq!(parse_claim_record("sol03\torphan-pid1\tseen here"), None);
