@@ -123,6 +123,16 @@ fn posts_program_ctrl_c_signals_every_process_of_the_foreground_group_at_once() 
     sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent cleans up and exits");
     sc.until_empty();
     let events = sc.events();
+    // Order and timing vary from run to run: reported, not asserted.
+    let handled: Vec<(i32, i128)> = events
+        .iter()
+        .filter(|e| matches!(&e.kind, Kind::Note(k, _) if k == "got"))
+        .map(|e| (e.pid, e.t_ns))
+        .collect();
+    let spread_us = (handled.iter().map(|h| h.1).max().unwrap_or(0)
+        - handled.iter().map(|h| h.1).min().unwrap_or(0))
+        / 1000;
+    let first = if handled.first().map(|h| h.0) == Some(parent) { "the parent's" } else { "a worker's" };
     let everyone: Vec<i32> = std::iter::once(parent).chain(workers.iter().copied()).collect();
     let cleaned = everyone.iter().filter(|&&p| notes_of(&events, p, "cleanup").len() == 1).count();
     let from_kernel = everyone.iter().filter(|&&p| notes_of(&events, p, "sender") == ["0"]).count();
@@ -133,7 +143,7 @@ fn posts_program_ctrl_c_signals_every_process_of_the_foreground_group_at_once() 
         "ctrl-c-everyone-cleans-up",
         Verdict::when(cleaned == everyone.len()),
         &format!(
-            "one ^C: {cleaned} of {} processes (the parent and {WORKERS} workers) caught SIGINT and cleaned up once",
+            "one ^C: {cleaned} of {} processes (the parent and {WORKERS} workers) caught SIGINT and cleaned up once; {first} handler ran first, the last {spread_us} µs after the first",
             everyone.len()
         ),
     );
@@ -162,16 +172,6 @@ fn posts_program_ctrl_c_signals_every_process_of_the_foreground_group_at_once() 
         unreaped.is_empty(),
         &format!("the parent reaped its workers (the sandbox had to reap {unreaped:?})"),
     );
-    // Order and timing vary from run to run: reported, not asserted.
-    let handled: Vec<(i32, i128)> = events
-        .iter()
-        .filter(|e| matches!(&e.kind, Kind::Note(k, _) if k == "got"))
-        .map(|e| (e.pid, e.t_ns))
-        .collect();
-    let spread_us = (handled.iter().map(|h| h.1).max().unwrap_or(0)
-        - handled.iter().map(|h| h.1).min().unwrap_or(0))
-        / 1000;
-    let first = if handled.first().map(|h| h.0) == Some(parent) { "the parent's" } else { "a worker's" };
     let out = sc.final_stdout();
     sc.expect(
         out.contains("parent: SIGINT from the terminal — cleaning up")
@@ -179,7 +179,6 @@ fn posts_program_ctrl_c_signals_every_process_of_the_foreground_group_at_once() 
                 .all(|i| out.contains(&format!("worker {i}: SIGINT from the terminal — cleaning up"))),
         "every process printed its cleanup line",
     );
-    sc.step(&format!("{first} handler ran first, the last {spread_us} µs after the first (order varies)"));
 }
 
 /// Nothing propagates: `kill -INT <parent>` reaches the parent alone. It cleans up and waits for

@@ -297,7 +297,6 @@ fn a_flock_is_released_by_the_kernel_when_its_holder_dies() {
     sc.expect(first > killed, "no waiter had the lock before the holder was terminated");
     sc.expect_eq(sc.exit_of(c.parent), Exit::Code(0), "the parent joins both waiters and exits normally");
     sc.until_empty();
-    sc.step(&format!("the first waiter got the lock {} µs after the SIGTERM", (first - killed) / 1000));
 }
 
 /// A robust, process-shared pthread mutex: when its owner dies the kernel marks it (the
@@ -309,7 +308,7 @@ fn a_robust_mutex_tells_the_next_locker_that_its_owner_died() {
     sc.show("the holder holds the robust mutex; both waiters sleep in pthread_mutex_lock");
     sc.step("the parent terminates the holder (SIGTERM) and joins everyone");
     sc.release();
-    let killed = sc.notes("terminate", 1)[0].2;
+    sc.notes("terminate", 1);
     sc.expect_eq(
         sc.note(c.parent, "holder"),
         format!("{} killed by SIGTERM", c.holder),
@@ -336,13 +335,6 @@ fn a_robust_mutex_tells_the_next_locker_that_its_owner_died() {
     );
     sc.expect_eq(sc.exit_of(c.parent), Exit::Code(0), "the parent joins both waiters and exits normally");
     sc.until_empty();
-    let (owner_dead, t) = sc
-        .notes_now("locked")
-        .into_iter()
-        .find(|(_, v, _)| v == "EOWNERDEAD")
-        .map(|(p, _, t)| (p, t))
-        .unwrap_or((0, killed));
-    sc.step(&format!("{owner_dead} got EOWNERDEAD {} µs after the SIGTERM", (t - killed) / 1000));
 }
 
 /// A plain process-shared pthread mutex (like multiprocessing.Lock, a semaphore in shared

@@ -363,7 +363,12 @@ impl Scenario {
                 println!("\n━━ {} ━━", test.replace('_', " ").replace("::", ": "));
             }
             let command = format!("{} {}", lab.package, sc.args.join(" "));
-            println!("$ {}", i18n::t!("narrate-start", command = command, root = sc.root));
+            let start = if sc.sandbox_is_subreaper() {
+                i18n::t!("narrate-start", command = command, root = sc.root)
+            } else {
+                i18n::t!("narrate-start-no-subreaper", command = command, root = sc.root)
+            };
+            println!("$ {start}");
         }
         sc
     }

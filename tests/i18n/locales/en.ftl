@@ -139,6 +139,7 @@ report-expect-eq = { $what }: { $expected }, observed { $observed }
 ## The harness: narration (cargo lab demo)
 
 narrate-start = { $command }   (in a sandbox: new session, child subreaper { $root })
+narrate-start-no-subreaper = { $command }   (in a sandbox: new session, pid { $root } of its PID namespace, not a child subreaper)
 narrate-ok = ✓ { $what }   (+{ $ms } ms)
 narrate-printed = lab printed │ { $line }
 narrate-claim = ★ claim { $id }: { $verdict } — { $evidence }

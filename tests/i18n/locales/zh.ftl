@@ -140,6 +140,7 @@ report-expect-eq = { $what }：{ $expected }，实际为 { $observed }
 ## 测试框架：讲解（cargo lab demo）
 
 narrate-start = { $command }   （在沙箱中：新的会话，子进程收割者为 { $root }）
+narrate-start-no-subreaper = { $command }   （在沙箱中：新的会话，沙箱是其 PID 命名空间的 { $root } 号进程，不是子进程收割者）
 narrate-ok = ✓ { $what }   （+{ $ms } 毫秒）
 narrate-printed = 实验程序输出 │ { $line }
 narrate-claim = ★ 说法 { $id }：{ $verdict }——{ $evidence }
