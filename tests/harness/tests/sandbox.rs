@@ -193,3 +193,35 @@ fn the_report_says_which_layers_kept_the_lab_in() {
     });
     assert!(report.contains("sandbox ready:"), "{report}");
 }
+
+/// The sandbox is a child subreaper unless the spec asks otherwise, and then only inside its
+/// own PID namespace (outside one the scenario's orphans would go up to the runner): it stays
+/// pid 1 there, and the kernel's PR_GET_CHILD_SUBREAPER is what the scenario reports.
+#[test]
+fn the_sandbox_drops_its_subreaper_flag_only_inside_its_pid_namespace() {
+    let sc = Scenario::start(probe(), &["sit"]);
+    sc.role("probe");
+    assert!(sc.sandbox_is_subreaper(), "by default the sandbox is a child subreaper: {}", sc.layers());
+    sc.finish();
+
+    let sc = Scenario::start_with(probe(), &["sit"], Setup::default().without_subreaper());
+    sc.role("probe");
+    if sc.in_pid_namespace() {
+        assert!(!sc.sandbox_is_subreaper(), "without_subreaper in a PID namespace: {}", sc.layers());
+        assert_eq!(sc.sandbox_pid(), 1, "the sandbox is still pid 1 of the namespace");
+    } else {
+        assert!(sc.sandbox_is_subreaper(), "no PID namespace here: the flag stays ({})", sc.layers());
+    }
+    sc.finish();
+
+    let sc =
+        Scenario::start_with(probe(), &["sit"], Setup::default().without_pid_namespace().without_subreaper());
+    sc.role("probe");
+    if !sc.in_pid_namespace() {
+        assert!(
+            sc.sandbox_is_subreaper(),
+            "outside a PID namespace the sandbox keeps its flag ({})",
+            sc.layers()
+        );
+    }
+}
