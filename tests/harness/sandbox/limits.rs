@@ -117,7 +117,8 @@ fn pids_home() -> Option<(String, bool)> {
     None
 }
 
-/// Creates `proclab-<pid>-<starttime>` with pids.max = NPROC and moves the caller into it.
+/// Creates `proclab-<pid>-<starttime>-<pid namespace>` with pids.max = NPROC and moves the
+/// caller into it.
 /// Root only (others get RLIMIT_NPROC); None where no pids hierarchy is writable.
 pub fn cgroup() -> Option<Cgroup> {
     // SAFETY: getuid/getpid have no effects.
@@ -127,7 +128,7 @@ pub fn cgroup() -> Option<Cgroup> {
     let (home, _v2) = pids_home()?;
     clean_stale(&home);
     let me = unsafe { sys::getpid() };
-    let dir = format!("{home}/proclab-{me}-{}", starttime(me)?);
+    let dir = format!("{home}/proclab-{me}-{}-{}", starttime(me)?, pid_namespace()?);
     std::fs::create_dir(&dir).ok()?;
     let cg = Cgroup { dir, home: format!("{home}/cgroup.procs") };
     if sys::write_file(&format!("{}/pids.max", cg.dir), &NPROC.to_string()).is_err()
@@ -159,12 +160,25 @@ impl Cgroup {
     }
 }
 
+/// The pids of a cgroup as our PID namespace numbers them. A process outside our namespace
+/// reads as 0 (never signalled: kill(0) would mean our own group).
 fn procs_of(dir: &str) -> Vec<sys::Pid> {
     std::fs::read_to_string(format!("{dir}/cgroup.procs"))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.trim().parse().ok())
+        .filter(|&p: &sys::Pid| p > 0)
         .collect()
+}
+
+/// The inode of our PID namespace (`/proc/self/ns/pid` is `pid:[INODE]`). A pid and its start
+/// time name a process only inside one namespace: whether the owner of a stale entry is dead
+/// can be judged only by a process of the owner's namespace (runners in a container, in a
+/// throw-away namespace and on the host share /tmp and the cgroups).
+pub fn pid_namespace() -> Option<u64> {
+    let link = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    let link = link.to_string_lossy();
+    link.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
 }
 
 /// Field 22 of /proc/PID/stat: when the process started (with the pid, its identity).
@@ -178,15 +192,18 @@ pub fn alive(pid: sys::Pid, start: u64) -> bool {
     starttime(pid) == Some(start)
 }
 
-/// Cgroups of sandboxes that died without cleaning up: empty them and remove them.
+/// Cgroups of sandboxes of our PID namespace that died without cleaning up: empty them and
+/// remove them. Another namespace's are left alone: their pids mean nothing here.
 fn clean_stale(home: &str) {
     let Ok(dir) = std::fs::read_dir(home) else { return };
+    let Some(ours) = pid_namespace() else { return };
     for e in dir.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let Some(rest) = name.strip_prefix("proclab-") else { continue };
-        let Some((pid, start)) = rest.split_once('-') else { continue };
-        let (Ok(pid), Ok(start)) = (pid.parse(), start.parse()) else { continue };
-        if !alive(pid, start) {
+        let f: Vec<&str> = rest.split('-').collect();
+        let [pid, start, ns] = f[..] else { continue };
+        let (Ok(pid), Ok(start), Ok(ns)) = (pid.parse(), start.parse(), ns.parse::<u64>()) else { continue };
+        if ns == ours && !alive(pid, start) {
             let path = format!("{home}/{name}");
             for p in procs_of(&path) {
                 // SAFETY: kill by pid; left over from a dead sandbox's scenario.
@@ -197,18 +214,20 @@ fn clean_stale(home: &str) {
     }
 }
 
-/// Pause directories (`proclab-<runner pid>.<starttime>-N` in the temp dir) of runners that
-/// died without cleaning up.
+/// Pause directories (`proclab-<runner pid>.<starttime>.<pid namespace>-N` in the temp dir)
+/// of runners of our PID namespace that died without cleaning up.
 pub fn clean_stale_tmp() {
     let tmp = std::env::temp_dir();
     let Ok(dir) = std::fs::read_dir(&tmp) else { return };
+    let Some(ours) = pid_namespace() else { return };
     for e in dir.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let Some(rest) = name.strip_prefix("proclab-") else { continue };
         let Some((owner, _n)) = rest.rsplit_once('-') else { continue };
-        let Some((pid, start)) = owner.split_once('.') else { continue };
-        let (Ok(pid), Ok(start)) = (pid.parse(), start.parse()) else { continue };
-        if !alive(pid, start) {
+        let f: Vec<&str> = owner.split('.').collect();
+        let [pid, start, ns] = f[..] else { continue };
+        let (Ok(pid), Ok(start), Ok(ns)) = (pid.parse(), start.parse(), ns.parse::<u64>()) else { continue };
+        if ns == ours && !alive(pid, start) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }

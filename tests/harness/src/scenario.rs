@@ -139,12 +139,18 @@ pub struct Scenario {
 fn go_dir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    // proclab-<runner pid>.<its start time>-N: a sandbox that finds one whose owner is dead
-    // removes it (left by a runner killed before it could).
+    // proclab-<runner pid>.<its start time>.<its PID namespace>-N: a sandbox of the same
+    // namespace that finds one whose owner is dead removes it (left by a runner killed before
+    // it could); runners of other namespaces (a container, CI's throw-away namespace) share
+    // the temp dir, and their pids mean nothing here.
     let me = std::process::id() as i32;
     let start = read_proc(me).map(|p| p.starttime).unwrap_or(0);
-    let dir =
-        std::env::temp_dir().join(format!("proclab-{me}.{start}-{}", N.fetch_add(1, Ordering::Relaxed)));
+    let ns = std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|l| l.to_string_lossy().strip_prefix("pid:[")?.strip_suffix(']')?.parse::<u64>().ok())
+        .unwrap_or(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("proclab-{me}.{start}.{ns}-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::DirBuilder::new()
         .mode(0o700)

@@ -225,3 +225,31 @@ fn the_sandbox_drops_its_subreaper_flag_only_inside_its_pid_namespace() {
         );
     }
 }
+
+/// A runner's pause directory names its owner by pid, start time and PID namespace: a sandbox
+/// removes the directories of dead runners of its own namespace only. (A runner in CI's
+/// throw-away namespace once removed the live directories of the host's runners, whose pids
+/// it could not see, and their scenarios failed.)
+#[test]
+fn stale_pause_directories_are_judged_only_in_their_own_pid_namespace() {
+    let ns: u64 = std::fs::read_link("/proc/self/ns/pid")
+        .unwrap()
+        .to_string_lossy()
+        .trim_start_matches("pid:[")
+        .trim_end_matches(']')
+        .parse()
+        .unwrap();
+    // A pid nobody has: its owner is dead in any namespace we can see.
+    let dead = (400_000..4_000_000).find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()).unwrap();
+    let tmp = std::env::temp_dir();
+    let ours = tmp.join(format!("proclab-{dead}.1.{ns}-0"));
+    let theirs = tmp.join(format!("proclab-{dead}.1.{}-0", ns + 1));
+    std::fs::create_dir_all(&ours).unwrap();
+    std::fs::create_dir_all(&theirs).unwrap();
+    Scenario::start(probe(), &["die"]).until_empty();
+    let (ours_left, theirs_left) = (ours.exists(), theirs.exists());
+    let _ = std::fs::remove_dir(&ours);
+    let _ = std::fs::remove_dir(&theirs);
+    assert!(!ours_left, "a dead runner's directory of our namespace is left: {}", ours.display());
+    assert!(theirs_left, "another namespace's directory was removed: {}", theirs.display());
+}
