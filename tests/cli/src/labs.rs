@@ -176,7 +176,7 @@ pub fn find(arg: &str) -> Result<Lab, String> {
     labs.into_iter().find(|l| l.number == n).ok_or_else(|| i18n::t!("lab-no-such", number = n, names = names))
 }
 
-fn title_of(sheet: &str) -> String {
+pub(crate) fn title_of(sheet: &str) -> String {
     let first = sheet.lines().next().unwrap_or("").trim_start_matches('#').trim();
     // "Lab 02 — Title", also "实验 02 —— 标题" (a Chinese dash is two em dashes).
     match first.split_once('—') {

@@ -221,7 +221,7 @@ pub fn list() -> Result<ExitCode, String> {
     if labs.is_empty() {
         return Err(t!("lab-none-in", dir = root().join("labs").display()));
     }
-    say!(" #  {} {}", crate::style::pad(&t!("list-col-lab"), 48), t!("list-col-code"));
+    say!(" #  {} {}", crate::style::fit(&t!("list-col-lab"), LIST_TITLE_COLUMNS), t!("list-col-code"));
     let mut done = 0;
     let mut next = None;
     for lab in &labs {
@@ -233,7 +233,7 @@ pub fn list() -> Result<ExitCode, String> {
         } else if next.is_none() {
             next = Some(lab);
         }
-        say!("{:02}  {} {}", lab.number, crate::style::pad(&lab.title_here(), 48), status_text(&saved));
+        say!("{}", list_row(lab.number, &lab.title_here(), &status_text(&saved)));
     }
     say!("\n{}", t!("list-done", done = done, total = labs.len()));
     match next {
@@ -254,6 +254,16 @@ pub fn list() -> Result<ExitCode, String> {
     say!("{}", t!("list-commands"));
     say!("{}", harness::layers::summary());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Terminal columns of the title in `cargo lab list`: a longer title is cut with '…', so that
+/// every row's status starts in the same column (4 + 48 + 1 + the longest status < 80).
+const LIST_TITLE_COLUMNS: usize = 48;
+
+/// One row of `cargo lab list`: number, title fitted to its column (by display width: a
+/// Chinese character takes two), status.
+fn list_row(number: u32, title: &str, status: &str) -> String {
+    format!("{number:02}  {} {status}", crate::style::fit(title, LIST_TITLE_COLUMNS))
 }
 
 /// A saved verdict (`target/proclab/status-NN`, written in English) in the student's language.
@@ -320,6 +330,9 @@ pub fn check(lab: &Lab) -> Result<ExitCode, String> {
     let n = fails.first().and_then(|(name, _)| crate::hints::hint_for(&spec, name)).unwrap_or(1);
     let (hints, _) = lab.hints_here();
     if let Some(h) = n.checked_sub(1).and_then(|i| hints.get(i)).or(hints.first()) {
+        // A hint that opens with code starts it on a line of its own.
+        let h = crate::hints::render(h);
+        let h = if h.starts_with(' ') { format!("\n{h}") } else { h };
         say!("\n{}\n{}", t!("check-hint", n = n, hint = h), t!("verdict-hint-more", lab = lab.number));
     }
     save_status(lab, "✗ failing");
@@ -396,13 +409,17 @@ pub fn hint(lab: &Lab, all: bool, reset: bool) -> Result<ExitCode, String> {
     }
     if all {
         for (i, h) in hints.iter().enumerate() {
-            say!("{}\n{h}\n", t!("hint-of-all", n = i + 1, total = hints.len()));
+            say!("{}\n{}\n", t!("hint-of-all", n = i + 1, total = hints.len()), crate::hints::render(h));
         }
         return Ok(ExitCode::SUCCESS);
     }
     let shown: usize = std::fs::read_to_string(&file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
     let next = shown.min(hints.len() - 1);
-    say!("{}\n\n{}", t!("hint-header", lab = num, n = next + 1, total = hints.len()), hints[next]);
+    say!(
+        "{}\n\n{}",
+        t!("hint-header", lab = num, n = next + 1, total = hints.len()),
+        crate::hints::render(&hints[next])
+    );
     if next + 1 == hints.len() {
         say!("\n{}", t!("hint-last", number = lab.number));
     } else {
@@ -660,7 +677,7 @@ pub fn tour() -> Result<ExitCode, String> {
                 i = i + 1,
                 n = labs.len(),
                 lab = format!("{:02}", lab.number),
-                title = crate::style::pad(&lab.title_here(), 44),
+                title = crate::style::fit(&lab.title_here(), 44),
                 mark = if ok { "✓" } else { "✗" },
                 passed = passed,
                 claims = judged.len(),
@@ -699,4 +716,36 @@ pub fn tour() -> Result<ExitCode, String> {
     }
     let unseen = all.iter().filter(|j| j.computed.is_none()).count();
     Ok(if broken > 0 || unseen > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo lab list`: the status of every lab starts in the same column, in English and in
+    /// Chinese (whose characters take two columns), however long the title; a title too long
+    /// for its column is cut with '…'.
+    #[test]
+    fn every_row_of_list_has_its_status_in_the_same_column_in_both_languages() {
+        let labs = labs::all();
+        assert!(labs.len() >= 16, "{labs:?}");
+        let column = crate::style::width(&format!("{} ", &list_row(1, "", "x")[..4 + LIST_TITLE_COLUMNS]));
+        for sheet in ["README.md", "README.zh-CN.md"] {
+            for lab in &labs {
+                let text = std::fs::read_to_string(root().join("labs").join(&lab.dir).join(sheet)).unwrap();
+                let title = labs::title_of(&text);
+                assert!(!title.is_empty(), "{}/{sheet}", lab.dir);
+                for status in [t!("status-not-checked"), "✗ failing (timeout)".into(), "✓ 已通过".into()]
+                {
+                    let row = list_row(lab.number, &title, &status);
+                    let before = row.strip_suffix(status.as_str()).expect("the status ends the row");
+                    assert_eq!(crate::style::width(before), column, "{row:?}");
+                    let cut = crate::style::width(&title) > LIST_TITLE_COLUMNS;
+                    assert_eq!(before.trim_end().ends_with('…'), cut, "{row:?}");
+                }
+            }
+        }
+        let long = list_row(14, &labs::title_of(&labs[13].sheet_text()), "✓ passed");
+        assert!(long.starts_with("14  Pipes and SIGPIPE: who blocks on a full pipe…"), "{long}");
+    }
 }
