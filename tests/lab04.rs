@@ -440,6 +440,8 @@ fn a_one_shot_handler_is_gone_after_its_first_run_a_sigaction_handler_stays() {
             sc.until("the handler reaps the survivor too", |t| t.gone(survivor));
             "the handler reaped the survivor too".to_string()
         } else {
+            // Released, the survivor still has to run to its exit: wait for it to end first.
+            sc.until("the survivor has exited", |t| !t.alive(survivor));
             sc.stays(
                 "the survivor stays a zombie: no handler, SIGCHLD's default ignores it",
                 Duration::from_millis(200),
