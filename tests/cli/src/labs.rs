@@ -247,38 +247,120 @@ mod tests {
         assert_eq!(c[0].verdict.split_once([':', '：']).map(|(_, d)| d), Some("交给最近的子进程收割者"));
     }
 
-    /// A translated sheet or hints file must match the English one: the same claim ids (the
-    /// tour shows the translated rows by id) and the same number of hints (a spec's
-    /// `// hint: N` tag names the Nth hint in both languages).
+    /// The verdict a claims row gives in either language: holds / 成立, partly / 部分成立,
+    /// fails / 不成立 (the words the tour prints in Chinese), whatever detail follows.
+    fn verdict_of(cell: &str) -> Option<harness::Verdict> {
+        use harness::Verdict;
+        harness::Verdict::from_word(cell).or_else(|| {
+            let cell = cell.trim_start();
+            // The longest word first: 部分成立 and 不成立 both end in 成立.
+            [(Verdict::Partly, "tour-partly"), (Verdict::Fails, "tour-fails"), (Verdict::Holds, "tour-holds")]
+                .into_iter()
+                .find(|(_, key)| cell.starts_with(&i18n::text_in(i18n::Lang::Zh, key, &[])))
+                .map(|(v, _)| v)
+        })
+    }
+
+    #[test]
+    fn verdict_words_of_both_languages() {
+        use harness::Verdict;
+        assert_eq!(verdict_of("holds: once waitpid returns"), Some(Verdict::Holds));
+        assert_eq!(verdict_of("成立"), Some(Verdict::Holds));
+        assert_eq!(verdict_of("部分成立：交给最近的子进程收割者"), Some(Verdict::Partly));
+        assert_eq!(verdict_of("不成立：父进程被 SIGKILL"), Some(Verdict::Fails));
+        assert_eq!(verdict_of("待定"), None);
+    }
+
+    /// Every lab has its Chinese sheet and hints, and they match the English: a title line
+    /// (`# 实验 NN —— …`), the same claim ids (the tour shows the translated rows by id) with
+    /// the same verdict (holds / 成立, partly / 部分成立, fails / 不成立), and the same number of
+    /// hints (a spec's `// hint: N` tag names the Nth hint in both languages).
     #[test]
     fn translations_of_sheets_and_hints_match_the_english() {
         let mut problems = Vec::new();
-        for lab in all() {
+        let labs = all();
+        assert!(labs.len() >= 16, "{labs:?}");
+        for lab in labs {
             let dir = root().join("labs").join(&lab.dir);
-            if let Ok(zh) = std::fs::read_to_string(dir.join("README.zh-CN.md")) {
-                let mut en_ids = lab.claim_ids();
-                let mut zh_ids: Vec<String> = claims_of(&zh)
-                    .into_iter()
-                    .map(|c| c.id)
-                    .filter(|id| en_ids.contains(id) || id.is_ascii())
-                    .collect();
-                en_ids.sort();
-                zh_ids.sort();
-                if en_ids != zh_ids {
-                    problems.push(format!(
-                        "{}/README.zh-CN.md: claim ids {zh_ids:?}, the English sheet has {en_ids:?}",
-                        lab.dir
-                    ));
-                }
+            match std::fs::read_to_string(dir.join("README.zh-CN.md")) {
+                Err(e) => problems.push(format!("{}/README.zh-CN.md: {e}", lab.dir)),
+                Ok(zh) => problems.extend(sheet_problems(&lab, &zh)),
             }
-            if let Ok(zh) = std::fs::read_to_string(dir.join("hints.zh-CN.md")) {
-                let (n_en, n_zh) = (lab.hints().len(), hints_of(&zh).len());
-                if n_en != n_zh {
-                    problems.push(format!("{}/hints.zh-CN.md: {n_zh} hints, hints.md has {n_en}", lab.dir));
+            match std::fs::read_to_string(dir.join("hints.zh-CN.md")) {
+                Err(e) => problems.push(format!("{}/hints.zh-CN.md: {e}", lab.dir)),
+                Ok(zh) => {
+                    let (n_en, n_zh) = (lab.hints().len(), hints_of(&zh).len());
+                    if n_en != n_zh {
+                        problems
+                            .push(format!("{}/hints.zh-CN.md: {n_zh} hints, hints.md has {n_en}", lab.dir));
+                    }
                 }
             }
         }
         assert!(problems.is_empty(), "translations out of step with the English:\n{}", problems.join("\n"));
+    }
+
+    /// What a Chinese sheet gets wrong against lab `lab`'s English one.
+    fn sheet_problems(lab: &Lab, zh: &str) -> Vec<String> {
+        let file = format!("{}/README.zh-CN.md", lab.dir);
+        let mut problems = Vec::new();
+        let first = zh.lines().next().unwrap_or("");
+        let heading = format!("# 实验 {:02} —— ", lab.number);
+        if !first.starts_with(&heading) || title_of(zh).is_empty() {
+            problems.push(format!("{file}: the first line is {first:?}, not a title {heading:?}…"));
+        }
+        let en = claims_of(&lab.sheet_text());
+        let zh = claims_of(zh);
+        let mut en_ids: Vec<&str> = en.iter().map(|c| c.id.as_str()).collect();
+        let mut zh_ids: Vec<&str> = zh.iter().map(|c| c.id.as_str()).collect();
+        en_ids.sort();
+        zh_ids.sort();
+        if en_ids != zh_ids {
+            problems.push(format!("{file}: claim ids {zh_ids:?}, the English sheet has {en_ids:?}"));
+        }
+        for c in &en {
+            let Some(z) = zh.iter().find(|z| z.id == c.id) else { continue };
+            let (v_en, v_zh) = (verdict_of(&c.verdict), verdict_of(&z.verdict));
+            if v_en.is_none() || v_en != v_zh {
+                problems.push(format!(
+                    "{file}: claim {}: verdict {:?}, the English sheet says {:?}",
+                    c.id,
+                    z.verdict.chars().take(12).collect::<String>(),
+                    c.verdict.chars().take(12).collect::<String>()
+                ));
+            }
+        }
+        problems
+    }
+
+    /// The check can fail: a missing title, a missing or extra claim, a verdict that differs.
+    #[test]
+    fn a_translated_sheet_out_of_step_is_caught() {
+        let lab = Lab { number: 2, dir: "02-zombie".into(), title: String::new() };
+        let en = claims_of(&lab.sheet_text());
+        assert!(en.len() >= 2);
+        let row = |id: &str, verdict: &str| format!("| {id} | 002 | 论断 | {verdict} |\n");
+        let zh_word = |v: &str| match verdict_of(v) {
+            Some(harness::Verdict::Holds) => "成立",
+            Some(harness::Verdict::Partly) => "部分成立：细节",
+            _ => "不成立：细节",
+        };
+        let sheet = |title: &str, rows: &[String]| {
+            format!(
+                "{title}\n\n<!-- ANCHOR: claims -->\n| id | 博文 | 论断 | 结论 |\n|--|--|--|--|\n{}<!-- ANCHOR_END: claims -->\n",
+                rows.concat()
+            )
+        };
+        let good: Vec<String> = en.iter().map(|c| row(&c.id, zh_word(&c.verdict))).collect();
+        let title = "# 实验 02 —— 僵尸进程：没人等待的子进程";
+        assert_eq!(sheet_problems(&lab, &sheet(title, &good)), Vec::<String>::new());
+        assert_eq!(sheet_problems(&lab, &sheet("实验 02", &good)).len(), 1, "no title line");
+        assert_eq!(sheet_problems(&lab, &sheet(title, &good[1..])).len(), 1, "a claim missing");
+        let mut other = good.clone();
+        let wrong = if zh_word(&en[0].verdict) == "成立" { "不成立：细节" } else { "成立" };
+        other[0] = row(&en[0].id, wrong);
+        let found = sheet_problems(&lab, &sheet(title, &other));
+        assert!(found.len() == 1 && found[0].contains(&en[0].id), "{found:?}");
     }
 
     #[test]
