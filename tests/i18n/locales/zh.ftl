@@ -1,12 +1,13 @@
 # proclab 的中文消息。每个键都与 en.ftl 中的英文一一对应，变量相同（由目录的测试检查）。
-# 术语与本书的词汇表一致：实验（lab）、测试规格（spec）、沙箱（sandbox）、参考答案（solution）、
-# 初始代码（starter）、提示（hint）、文章（post）、说法（claim）、场景（scenario）。
+# 术语与讲义的词汇表及中文实验说明一致：实验（lab）、规约（spec）、沙箱（sandbox）、参考答案（solution）、
+# 起始代码（starter）、实验说明（lab sheet）、提示（hint）、博文（post）、论断（claim）、场景（scenario）、
+# 讲师（instructor）、讲义（the book）、错误答案集（wrong-answer catalogue）。
 
 ## cargo lab：命令行
 
 cli-which-command = 要运行哪个命令？list、check N、watch N、hint N、demo N、reset N、verify、tour、grade 或 doctor（试试 `cargo lab --help`）
 cli-bad-arguments = { $message }（试试 `cargo lab --help`）
-cli-interrupted = cargo lab：已中断；正在进行的运行已停止
+cli-interrupted = cargo lab：已中断，正在进行的运行已停止
 cli-cannot-run-cargo = 无法运行 cargo：{ $error }
 
 ## 查找实验
@@ -18,7 +19,7 @@ lab-none-in = 在 { $dir } 中没有找到实验
 
 ## 构建
 
-build-first = 首次构建 { $what }：cargo 会先编译一次本套件的依赖（2 核约 3 分钟）；之后每次构建只需几秒。
+build-first = 首次构建 { $what }：cargo 要先把本套件的依赖编译一遍（2 核的机器上约需 3 分钟，只此一次）；以后每次构建只要几秒。
 build-fails = { $what } 无法编译（cargo 的报错见上方）
 build-what-solution = 实验 { $lab } 的参考答案
 build-what-solutions = 各实验的参考答案
@@ -29,7 +30,7 @@ list-col-lab = 实验
 list-col-code = 你的代码
 list-done = 已完成 { $done } / { $total } 个实验。
 list-next = 下一个：实验 { $lab }，{ $title }——先读 labs/{ $dir }/{ $sheet }，再运行 `cargo lab check { $number }`。
-list-all-pass = 每个实验都通过了测试规格。把你的代码和 solutions/ 中的参考答案比较一下，再读读书中的讨论题。
+list-all-pass = 所有实验都通过了规约。把你的代码和 solutions/ 中的参考答案比较一下，再读读讲义中的讨论题。
 list-commands = cargo lab check N · cargo lab hint N · cargo lab demo N · cargo lab reset N
 
 ## cargo lab list 显示的上一次结果
@@ -42,48 +43,48 @@ status-failing = ✗ 未通过
 
 ## cargo lab check 与 watch：判定结果
 
-check-building = 实验 { $lab } — { $title }：正在构建你的代码（labs/{ $dir }）……
-check-no-compile = ✗ labs/{ $dir } 还无法编译：先修正上面的错误（从第一个开始）。
-check-running = 正在沙箱中运行测试规格（tests/lab{ $lab }.rs）……
-check-pass = ✓ 实验 { $lab } 通过了测试规格：{ $passed } 个测试全部通过（{ $secs } 秒）。
-check-compare = 和参考答案比较一下：solutions/{ $dir }/src/main.rs
-check-timeout = ✗ 测试规格在 { $secs } 秒内没有结束，已被停止。
+check-building = 实验 { $lab } —— { $title }。正在构建你的代码（labs/{ $dir }）……
+check-no-compile = ✗ labs/{ $dir } 还不能编译：请修正上方的错误（从第一个改起）。
+check-running = 正在沙箱中运行规约（tests/lab{ $lab }.rs）……
+check-pass = ✓ 实验 { $lab } 通过了规约：{ $passed } 个测试全部通过（{ $secs } 秒）。
+check-compare = 和参考答案对照一下：solutions/{ $dir }/src/main.rs
+check-timeout = ✗ 规约在 { $secs } 秒内没有跑完，已被停止。
 check-fail = ✗ 实验 { $lab }：{ $total } 个测试中有 { $failed } 个未通过（{ $secs } 秒）。
 check-hint = 提示 { $n }：{ $hint }
 verdict-hint-more = （更多提示：cargo lab hint { $lab }）
-watch-waiting = 正在监视 labs/{ $dir }/src——保存修改后会重新检查（按 Ctrl-C 停止）
+watch-waiting = 正在监视 labs/{ $dir }/src——保存修改后会自动重新检查（按 Ctrl-C 停止）
 
 ## cargo lab hint
 
-hint-none = 实验 { $lab } 在 { $file } 中没有提示
-hint-reset = 实验 { $lab }：提示从第 1 条重新开始。
-hint-of-all = 提示 { $n } / { $total }：
-hint-header = 实验 { $lab } — 提示 { $n } / { $total }：
-hint-last = 这是最后一条提示。（运行 cargo lab hint { $number } --reset 从头再来）
-hint-next = （再运行一次可看提示 { $n }）
-hint-untranslated = （还没有 { $file }：以下提示为英文）
+hint-none = 实验 { $lab } 没有提示（{ $file } 中一条也没有）
+hint-reset = 实验 { $lab }：提示已重置，下次从第 1 条开始。
+hint-of-all = 第 { $n } 条提示（共 { $total } 条）：
+hint-header = 实验 { $lab } —— 第 { $n } 条提示（共 { $total } 条）：
+hint-last = 这是最后一条提示。（运行 cargo lab hint { $number } --reset 可以从头再看）
+hint-next = （再运行一次可看第 { $n } 条提示）
+hint-untranslated = （还没有 { $file }：以下是英文提示）
 
 ## cargo lab demo
 
-demo-building = 实验 { $lab } — { $title }：正在构建参考答案……
-demo-title = 实验 { $lab } — { $title }
+demo-building = 实验 { $lab } —— { $title }。正在构建参考答案……
+demo-title = 实验 { $lab } —— { $title }
 demo-intro =
     参考答案（solutions/{ $dir }）在沙箱中运行。每一步都按 /proc 的报告画出进程树：
     pid、角色、状态（R/S/Z）、进程组、信号。
-demo-failed = 实验 { $lab } 的演示失败了（见上方）
-demo-no-match = 实验 { $lab } 的测试规格中没有名称包含“{ $filter }”的测试
-demo-done = 共演示了 { $ran } 个场景。现在先预测，再亲手试试：labs/{ $dir }（cargo lab check { $number }）。
+demo-failed = 实验 { $lab } 的演示失败了（原因见上方）
+demo-no-match = 实验 { $lab } 的规约中没有名称包含“{ $filter }”的测试
+demo-done = 共演示了 { $ran } 个场景。现在先做预测，再亲手试试：labs/{ $dir }（cargo lab check { $number }）。
 
-## cargo lab tour：文章中的说法
+## cargo lab tour：博文中的论断
 
-tour-start = tour：在本机上检验文章中的说法（Linux { $kernel }，{ $arch }）。
+tour-start = tour：在本机上检验博文中的论断（Linux { $kernel }，{ $arch }）。
 tour-building = 正在构建各实验的参考答案……
-tour-progress = [{ $i }/{ $n }] 实验 { $lab } { $title } { $mark } { $passed } 个场景，{ $claims } 条说法（{ $secs } 秒）
-tour-could-not-run = ✗ 有 { $failed } 个场景无法按测试规格运行：
-tour-unseen = ✗ 实验说明中有 { $unseen } 条说法没有被任何场景观察到
+tour-progress = [{ $i }/{ $n }] 实验 { $lab } { $title } { $mark } { $passed } 个场景，{ $claims } 条论断（{ $secs } 秒）
+tour-could-not-run = ✗ 有 { $failed } 个场景没能按规约运行：
+tour-unseen = ✗ 实验说明中有 { $unseen } 条论断没有被任何场景观察到
 tour-heading = 误解与事实：本机的实测结果
-tour-lab = 实验 { $lab } — { $title }
-tour-claim = 文章 { $post }：{ $claim }
+tour-lab = 实验 { $lab } —— { $title }
+tour-claim = 博文 { $post }：{ $claim }
 tour-holds = 成立
 tour-fails = 不成立
 tour-partly = 部分成立
@@ -92,28 +93,28 @@ tour-verdict = 本机：{ $here } · 实验说明：{ $sheet }
 tour-differs = 本机：{ $here } · 实验说明：{ $sheet }——本机结果不同：
 tour-seen = 本机所见：{ $observed }
 tour-seen-as = { $verdict }：{ $observed }
-tour-more-runs = （另有 { $count } 次运行）
+tour-more-runs = （另有 { $count } 次运行结果相同）
 tour-not-confirmed = 本机未观察到 · 实验说明：{ $sheet }
-tour-summary = 共 { $total } 条说法，本机得出：{ $holds } 条成立，{ $fails } 条不成立，{ $partly } 条部分成立——用时 { $secs } 秒。
-tour-all-agree = 本机得出的结论与实验说明一致：{ $agree } 条全部一致。
-tour-some-differ = { $agree } 条与实验说明一致；{ $differ } 条在本机不同（上方标有“本机结果不同”，并附所见）。
-tour-unobserved = ✗ 有 { $unseen } 条说法没有被任何场景观察到。
-tour-broken = ✗ 有 { $broken } 个实验未能按测试规格运行全部场景（见上方）。
-tour-computed = 以上每个结论都由本机上测试规格观察到的事实得出（tests/labNN.rs），而不是照抄实验说明。
+tour-summary = 共 { $total } 条论断，本机得出：{ $holds } 条成立，{ $fails } 条不成立，{ $partly } 条部分成立——用时 { $secs } 秒。
+tour-all-agree = 本机得出的结论与实验说明全部一致：共 { $agree } 条。
+tour-some-differ = { $agree } 条与实验说明一致；{ $differ } 条在本机得出了不同的结论（上方标有“本机结果不同”，并附所见）。
+tour-unobserved = ✗ 有 { $unseen } 条论断没有被任何场景观察到。
+tour-broken = ✗ 有 { $broken } 个实验没能按规约运行全部场景（见上方）。
+tour-computed = 以上每个结论都由规约在本机上观察到的事实得出（tests/labNN.rs），而不是照抄实验说明。
 
 ## cargo lab reset
 
-reset-no-git = 这里的 git 中没有 { $path }（这是本套件的克隆吗？）：请重新下载本套件以取回初始代码
-reset-already = labs/{ $dir }/{ $file } 已经是初始代码：无需操作。
-reset-needs-yes = labs/{ $dir }/{ $file } 有你的修改；`cargo lab reset { $number } --yes` 会丢弃它们（会保留一份副本）
-reset-ask = 丢弃你对 labs/{ $dir }/{ $file } 的修改并恢复初始代码吗？会保留一份副本。[y/N]
-reset-nothing = 没有任何改动。
+reset-no-git = 这里的 git 中找不到 { $path }（这是本套件的克隆吗？）：请重新下载本套件，以取回起始代码
+reset-already = labs/{ $dir }/{ $file } 本来就是起始代码：无需恢复。
+reset-needs-yes = labs/{ $dir }/{ $file } 中有你的修改；`cargo lab reset { $number } --yes` 会丢弃这些修改（但会保留一份副本）
+reset-ask = 要丢弃你对 labs/{ $dir }/{ $file } 的修改、恢复起始代码吗？会保留一份副本。[y/N]
+reset-nothing = 什么也没有改动。
 reset-cannot-copy = 无法保留副本：{ $error }
-reset-done = labs/{ $dir }/{ $file } 已恢复为初始代码。你的版本：{ $backup }
+reset-done = labs/{ $dir }/{ $file } 已恢复为起始代码。你的版本保存在：{ $backup }
 
 ## cargo lab doctor 与 reset：其余的消息
 
-doctor-title = Linux { $kernel }——是什么让实验程序的信号只留在它自己的场景之内：
+doctor-title = Linux { $kernel }——是什么把实验程序的信号限制在它自己的场景之内：
 doctor-each-layer =
     每一层单独都能堵住实验程序向场景外的进程发送信号的所有途径：
     tests/harness/tests/hostile.rs 把这些途径逐一试过（cargo test -p harness --test hostile）。
@@ -143,7 +144,7 @@ narrate-start = { $command }   （在沙箱中：新的会话，子进程收割�
 narrate-start-no-subreaper = { $command }   （在沙箱中：新的会话，沙箱是其 PID 命名空间的 { $root } 号进程，不是子进程收割者）
 narrate-ok = ✓ { $what }   （+{ $ms } 毫秒）
 narrate-printed = 实验程序输出 │ { $line }
-narrate-claim = ★ 说法 { $id }：{ $verdict }——{ $evidence }
+narrate-claim = ★ 论断 { $id }：{ $verdict }——{ $evidence }
 narrate-signal = 向 { $pid }（{ $role }）发送 { $signal }
 narrate-signal-group = 向进程组 { $pgid } 发送 { $signal }
 claim-holds = 成立
@@ -188,7 +189,7 @@ stuck-in-handler = { $who }仍在它的 SIG{ $sig } 信号处理函数中，{ $s
 stuck-busy = { $who }一直在运行：{ $state }，CPU 时间不断增长——是不是有个循环停不下来？
 stuck-in-waitpid = { $who }阻塞在 waitpid 中
 stuck-at-pause = { $who }停在暂停点“{ $label }”等待
-stuck-at-a-pause = { $who }停在一个暂停点，等待测试规格放行
+stuck-at-a-pause = { $who }停在一个暂停点，等待规约放行
 stuck-zombie = { $who }是僵尸进程：它已经退出，但它的父进程还没有等待（wait）它
 stuck-is = { $who }{ $state }
 stuck-question = { $place }——{ $question }
@@ -215,7 +216,7 @@ parts-outlived = 每个进程演完自己的角色就应结束——但程序的
 ## 测试框架：场景是怎样启动的
 
 setup-session-leader = 作为会话首进程启动（setsid）
-setup-hold-stdout = 暂停点占住 stdout
+setup-hold-stdout = 暂停时占住 stdout
 setup-terminal = 在终端上运行
 setup-hold-println = 停在它打印“{ $text }”的 println! 内部
 setup-gate-pdeathsig = 停在 prctl(PR_SET_PDEATHSIG) 之前
@@ -286,27 +287,27 @@ help-about = proclab：关于进程、信号与 Linux 内核的实验。
 help-long-about =
     proclab：关于进程、信号与 Linux 内核的实验。
 
-    学生编辑 labs/NN-topic/src/main.rs，然后运行 `cargo lab check N`。教师在每台机器上运行一次 `cargo lab verify`。
+    学生编辑 labs/NN-topic/src/main.rs，然后运行 `cargo lab check N`。讲师在每台机器上运行一次 `cargo lab verify`。
 help-examples =
     示例：
       cargo lab list            所有实验、你的结果、下一个要做的实验
-      cargo lab check 2         用测试规格评判 labs/02-zombie
+      cargo lab check 2         用规约检验 labs/02-zombie
       cargo lab hint 2          再看一条提示
       cargo lab demo 2          一步一步地展示参考答案的进程树
       cargo lab doctor          本机用什么把每个实验关在沙箱里
-      cargo lab verify          教师用：在本机检查整个套件
+      cargo lab verify          讲师用：在本机检查整个套件
 help-color = 给结果上色：auto（在终端上，除非设置了 NO_COLOR）、always、never
 help-lang = 消息、提示和实验说明的语言：en 或 zh（中文）。默认：按 locale（LC_ALL、LC_MESSAGES、LANG：zh_* 即中文）
 help-list = 列出所有实验及其标题、你上一次的结果、已完成的数量和下一个实验
-help-check = 用实验的测试规格检查你的代码（labs/NN-*）并解释结果：预期的进程树与实际看到的进程树，以及未通过的测试对应的提示
+help-check = 用实验的规约检查你的代码（labs/NN-*）并解释结果：预期的进程树和实际看到的进程树，以及未通过的测试所对应的提示
 help-watch = 每次保存实验的源码时重新检查（按 Ctrl-C 停止）
 help-hint = 显示实验的下一条提示（每次多给一条）
 help-demo = 在沙箱中运行参考答案，并讲解进程树发生了什么
-help-verify = 教师用：证明每个参考答案都通过测试规格、每个未改动的初始代码都因断言（而不是编译错误或超时）而未通过；运行错误答案目录；检查构建出的书
-help-judge = 教师用：运行错误答案目录（tests/wrong/labNN/*.rs）：每个错误答案都必须被它的 `rejected-by` 测试以断言拒绝；每个正确答案都必须被接受。每个答案都在实验的临时副本（target/proclab/judge）中构建，从不在 labs/ 中构建
-help-tour = 在本机运行每个实验的参考场景，把文章中的说法与本机的实测结果并列打印：成立、不成立或部分成立
-help-book = 教师用：构建本书，英文版（book/book）和中文版（book/book/zh-CN，由 book/po/zh-CN.po 生成，用 Pagefind 搜索），并按读者拿到的样子检查：没有 mdBook 警告，构建出的 HTML 中每个链接和 #锚点都能解析，每一页都有语言切换器，代码只按 ANCHOR 名引用；还有翻译目录：messages.pot 是最新的，列出每章的已译比例，po/complete.txt 中的章节里没有 fuzzy 或未翻译的消息
-help-reset = 恢复实验的初始代码（会先询问；保留一份你的版本的副本）
-help-grade = 教师用：无界面地为 labs/ 评分——运行每个实验的测试规格，分值取自 grading.toml——并写出 Gradescope 的 results.json、JUnit XML 报告和 `Score X/Y`。只有所有测试都通过时才以 0 退出（GitHub Classroom 的命令评分器）
-help-figures = 教师用：根据参考答案的真实运行绘制书中的插图（book/src/figures/labNN-*.svg）：每次观察时的进程树、谁向谁发送了信号、时间线
+help-verify = 讲师用：证明每个参考答案都通过规约、每个未改动的起始代码都因断言（而不是编译错误或超时）而通不过规约；运行错误答案集；检查构建出的讲义
+help-judge = 讲师用：运行错误答案集（tests/wrong/labNN/*.rs）：每个错误答案都必须被它的 `rejected-by` 测试以断言拒绝；每个正确答案都必须被接受。每个答案都在实验的临时副本（target/proclab/judge）中构建，从不在 labs/ 中构建
+help-tour = 在本机运行每个实验的参考场景，把博文中的论断和本机的实测结果并列打印：成立、不成立或部分成立
+help-book = 讲师用：构建讲义，英文版（book/book）和中文版（book/book/zh-CN，由 book/po/zh-CN.po 生成，用 Pagefind 搜索），并按读者拿到的样子检查：没有 mdBook 警告，构建出的 HTML 中每个链接和 #锚点都能解析，每一页都有语言切换器，代码只按 ANCHOR 名引用；以及翻译目录：messages.pot 是最新的，列出每章的已译比例，po/complete.txt 中列出的章节里没有 fuzzy 或未翻译的条目
+help-reset = 恢复实验的起始代码（会先询问；保留一份你的版本的副本）
+help-grade = 讲师用：无界面地为 labs/ 评分——运行每个实验的规约，分值取自 grading.toml——并写出 Gradescope 的 results.json、JUnit XML 报告和 `Score X/Y`。只有所有测试都通过时才以 0 退出（GitHub Classroom 的命令评分器）
+help-figures = 讲师用：根据参考答案的真实运行绘制讲义中的插图（book/src/figures/labNN-*.svg）：每次观察时的进程树、谁向谁发送了信号、时间线
 help-doctor = 说明本机用什么把每个实验关在沙箱里：内核提供哪些层（Landlock、PID 命名空间、seccomp）、正在使用哪些、每一层能阻止什么
