@@ -216,6 +216,13 @@ fn command() -> clap::Command {
 }
 
 fn main() -> ExitCode {
+    // `cargo lab list | head` ends quietly when head has read enough, as other commands do,
+    // instead of panicking on the closed pipe (Rust ignores SIGPIPE by default; the children
+    // we start get the default back from std either way).
+    // SAFETY: at the start of main, before any thread: SIG_DFL is no handler at all.
+    let _ = unsafe {
+        nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl)
+    };
     // The language first: `--help` and clap's complaints are in it too.
     i18n::set(language_of_args());
     let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {

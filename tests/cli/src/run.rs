@@ -143,8 +143,7 @@ fn spec(pkg: &str, test_args: &[&str]) -> Command {
 /// the terminal, and no time limit: a first build takes minutes, and a timeout is not a
 /// compile error. Err only when cargo says the code does not build.
 fn build(packages: &[String], what: &str) -> Result<(), String> {
-    let first = packages.iter().any(|p| !root().join("target/debug").join(p).exists());
-    if first {
+    if !specs_built_before() {
         eprintln!("{}", t!("build-first", what = what));
     }
     let mut c = cargo();
@@ -160,6 +159,18 @@ fn build(packages: &[String], what: &str) -> Result<(), String> {
     let status = child.wait().map_err(|e| t!("cli-cannot-run-cargo", error = e))?;
     not_running();
     if status.success() { Ok(()) } else { Err(t!("build-fails", what = what)) }
+}
+
+/// Whether the specs' dependencies have been built in this kit's target directory (rstest's
+/// macros are built for the specs only, not for `cargo lab` itself): if not, the build about
+/// to start is the long first one; a lab not built yet, once they are, takes seconds.
+fn specs_built_before() -> bool {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => root().join(t), // an absolute path stays as it is
+        None => root().join("target"),
+    };
+    std::fs::read_dir(target.join("debug/deps"))
+        .is_ok_and(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("librstest_macros-")))
 }
 
 /// Counts from libtest's summary line: (passed, failed).

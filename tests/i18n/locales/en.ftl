@@ -17,7 +17,7 @@ lab-none-in = no labs found in { $dir }
 
 ## Building
 
-build-first = First build of { $what }: cargo compiles the kit's dependencies once (about 3 minutes on 2 cores); after that a build takes seconds.
+build-first = First build of { $what }: cargo compiles the specs' dependencies once (1 to 2 minutes on 2 cores); after that a build takes seconds.
 build-fails = { $what } does not build (cargo's messages are above)
 build-what-solution = the reference solution of lab { $lab }
 build-what-solutions = the reference solutions

@@ -19,7 +19,7 @@ lab-none-in = 在 { $dir } 中没有找到实验
 
 ## 构建
 
-build-first = 首次构建 { $what }：cargo 要先把本套件的依赖编译一遍（2 核的机器上约需 3 分钟，只此一次）；以后每次构建只要几秒。
+build-first = 首次构建 { $what }：cargo 要先把规约用到的依赖编译一遍（2 核的机器上约需 1～2 分钟，只此一次）；以后每次构建只要几秒。
 build-fails = { $what } 无法编译（cargo 的报错见上方）
 build-what-solution = 实验 { $lab } 的参考答案
 build-what-solutions = 各实验的参考答案
