@@ -51,17 +51,27 @@ fn word(v: Option<Verdict>) -> String {
     }
 }
 
+/// What a verdict cell says after its verdict word: `holds, but each child stays a zombie
+/// until the next poll: median ≈ half the period` gives everything from "but" on (the detail
+/// may have colons of its own); None for a bare word.
+fn verdict_detail(cell: &str) -> Option<&str> {
+    let cell = cell.trim();
+    let rest = ["部分成立", "不成立", "成立", "holds", "partly", "fails"]
+        .iter()
+        .find_map(|w| cell.strip_prefix(w))
+        .unwrap_or(cell);
+    let rest = rest.trim_start_matches([':', '：', ',', '，', ';', '；', ' ']).trim();
+    (!rest.is_empty()).then_some(rest)
+}
+
 /// Judges `claim` (the English sheet's row: its verdict word is the expectation) from the
 /// records; `shown` is the same row in the reader's language (the claim's text and the
 /// verdict's detail are printed from it).
 pub fn judge(claim: &Claim, shown: &Claim, records: &Records) -> Judged {
     let computed = Verdict::combine(records.0.iter().map(|r| r.0));
     let expected = Verdict::from_word(&claim.verdict);
-    let detail = shown
-        .verdict
-        .split_once([':', '：'])
-        .map(|(_, d)| t!("tour-detail", detail = plain(d.trim())))
-        .unwrap_or_default();
+    let detail =
+        verdict_detail(&shown.verdict).map(|d| t!("tour-detail", detail = plain(d))).unwrap_or_default();
     let mut lines = vec![t!("tour-claim", post = claim.post, claim = plain(&shown.claim))];
     let sheet = format!("{}{detail}", word(expected));
     let Some(here) = computed else {
@@ -132,6 +142,22 @@ pub fn closing(judged: &[&Judged], broken: usize, secs: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_verdicts_detail_is_all_that_follows_its_word() {
+        assert_eq!(
+            verdict_detail(
+                "holds, but each child stays a zombie until the next poll: median ≈ half the period"
+            ),
+            Some("but each child stays a zombie until the next poll: median ≈ half the period")
+        );
+        assert_eq!(
+            verdict_detail("partly: for the mechanism (PyCharm: not checked)"),
+            Some("for the mechanism (PyCharm: not checked)")
+        );
+        assert_eq!(verdict_detail("部分成立：不过要循环调用 `waitpid`"), Some("不过要循环调用 `waitpid`"));
+        assert_eq!(verdict_detail("fails"), None);
+    }
 
     fn row(verdict: &str) -> Claim {
         Claim {
