@@ -298,6 +298,9 @@ fn sleeps(d: Duration, long: u32) {
     let took = t.elapsed().as_millis() as i64;
     labkit::note_num("std-sleep-ms", took);
     println!("std::thread::sleep({ms} ms) returned after {took} ms: the handler ran, the sleep went on");
+    // On a loaded machine the child may end just after the sleep: let its SIGCHLD come now,
+    // not in the middle of the next sleep (at most 2 s).
+    until_handled(1);
 
     // 2. The system call itself (the post's time.sleep(1000) in Python 2): the handler runs,
     //    then nanosleep fails with EINTR — even with SA_RESTART — and writes the time left.
@@ -315,6 +318,7 @@ fn sleeps(d: Duration, long: u32) {
     labkit::note_num("nanosleep-ms", took);
     labkit::note_num("nanosleep-left-ms", left);
     println!("nanosleep({long} s) returned {r} ({err:?}) after {took} ms, {left} ms left");
+    until_handled(2);
 
     // 3. nix::unistd::sleep, i.e. sleep(3): returns early with the *whole* seconds left.
     fork_child_that_waits();
@@ -328,6 +332,14 @@ fn sleeps(d: Duration, long: u32) {
     println!("the handler ran {} time(s); it was installed once", HANDLER_RUNS.load(SeqCst));
 }
 // ANCHOR_END: sleep
+
+/// Waits (at most 2 s) until the SIGCHLD handler has run `n` times.
+fn until_handled(n: u64) {
+    let end = Instant::now() + Duration::from_secs(2);
+    while HANDLER_RUNS.load(SeqCst) < n && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
 
 /// A child that exits when the spec (or Enter, by hand) lets it.
 fn fork_child_that_waits() {
