@@ -12,6 +12,9 @@ use std::process::Command;
 /// Pagefind then indexes (mdBook's own search does not segment Chinese). Repository and "edit
 /// this page" links are added when the kit is a clone with an `origin` remote on a forge
 /// (never invented). Returns what is missing, or mdBook's warnings and errors, as the error.
+/// The Chinese edition's title (the English one is book.toml's).
+pub const ZH_TITLE: &str = "proclab —— 进程、信号与 Linux 内核，一个实验接一个实验";
+
 pub fn build(root: &Path, out: &Path) -> Result<(), String> {
     let mdbook = find_mdbook().ok_or(
         "mdbook not found: install it with `cargo install mdbook --locked --version ^0.5` (the book was not checked)",
@@ -29,6 +32,8 @@ pub fn build(root: &Path, out: &Path) -> Result<(), String> {
         ("MDBOOK_BOOK__LANGUAGE", "zh-CN".into()),
         ("MDBOOK_OUTPUT__HTML__SEARCH__ENABLE", "false".into()),
         ("MDBOOK_OUTPUT__HTML__SITE_URL", "/zh-CN/".into()),
+        // book.toml's title is not a message of the catalogue: the Chinese edition's own.
+        ("MDBOOK_BOOK__TITLE", ZH_TITLE.into()),
     ];
     for (k, v) in repo {
         let v =
