@@ -254,6 +254,15 @@ fn sigterm_stops_every_worker_gracefully_and_replaces_none() {
         "no worker was started after the SIGTERM",
     );
     sc.expect(sc.notes_now("grace-over").is_empty(), "nobody needed SIGKILL");
+    // Only the supervisor's SIGTERM reached the workers: each handler says so, and no other.
+    let asked: Vec<(i32, String)> = sc.notes_now("asked").into_iter().map(|n| (n.0, n.1)).collect();
+    for (i, &w) in workers.iter().enumerate() {
+        let said: Vec<&str> = asked.iter().filter(|a| a.0 == w).map(|a| a.1.as_str()).collect();
+        sc.expect(
+            !said.is_empty() && said.iter().all(|&s| s == "SIGTERM"),
+            &format!("worker {i} ({w}) was asked to stop by the supervisor's SIGTERM, by nothing else — its handler saw {said:?}"),
+        );
+    }
     sc.expect(
         ms(took) < 2000.0,
         &format!("all stopped within the grace period of 2000 ms: {:.1} ms", ms(took)),
@@ -346,6 +355,16 @@ fn ctrl_c_on_the_terminal_stops_everything_exactly_once() {
     sc.until_empty();
     let stops: Vec<String> = sc.notes_now("stopping").into_iter().map(|n| n.1).collect();
     sc.expect_eq(stops, vec!["SIGINT".to_string()], "the supervisor stopped once, on the SIGINT");
+    // The terminal's SIGINT reached each worker itself (the foreground group), not only the
+    // supervisor's SIGTERM after it.
+    let asked = sc.notes_now("asked");
+    for (i, &w) in workers.iter().enumerate() {
+        let said: Vec<&str> = asked.iter().filter(|a| a.0 == w).map(|a| a.1.as_str()).collect();
+        sc.expect(
+            said.contains(&"SIGINT"),
+            &format!("worker {i} ({w}) got the terminal's SIGINT itself, in the foreground group — its handler saw {said:?}"),
+        );
+    }
     let reaped = reaped_by_supervisor(&sc);
     let stopped = sc.notes_now("stopped");
     let graceful = workers.iter().filter(|&&w| {
