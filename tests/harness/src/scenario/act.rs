@@ -67,6 +67,12 @@ impl Scenario {
         let sent = safety::send(target, sig, self.runner, t);
         if let Ok(at) = sent {
             self.figure_sent(target, sig, at);
+            // A process the spec signals is one it met: if it is still being torn down when the
+            // program's first process ends, it did not outlive its part (parts.rs).
+            match target {
+                Target::Pid(p) => self.parts.met(&[p]),
+                Target::Group(g) => self.parts.met(&t.group(g)),
+            }
         }
         sent
     }
