@@ -101,8 +101,11 @@ extern "C" fn on_sigpipe(_: libc::c_int) {
         libc::sigaction(libc::SIGPIPE, (*OLD_PIPE.0.get()).as_ptr(), std::ptr::null_mut());
         HELD.store(true, Ordering::SeqCst);
         let label = &*LABEL.0.get();
-        crate::record(b"pause", &label[..cstr_len(label)], None, None);
+        // The guard first, then the announcement: the spec signals as soon as it reads the
+        // pause, and a handler that allocates must meet the guard every time (record itself
+        // does not allocate).
         crate::guard::hold(true);
+        crate::record(b"pause", &label[..cstr_len(label)], None, None);
         wait_release_raw((*FIFO.0.get()).as_ptr().cast());
         crate::guard::hold(false);
     }
