@@ -113,19 +113,6 @@ pub fn index(root: &Path, site_zh: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn html_pages(dir: &Path, under: &Path, out: &mut Vec<PathBuf>) {
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                html_pages(&p, under, out);
-            } else if p.extension().is_some_and(|x| x == "html") {
-                out.push(p.strip_prefix(under).unwrap_or(&p).to_path_buf());
-            }
-        }
-    }
-}
-
 /// Every page of both editions (`site`, `site/zh-CN`) has the language switcher, and the page
 /// it stands for (`data-path`) exists in the other edition: the same page, there.
 pub fn switcher_problems(site: &Path) -> Vec<String> {
@@ -137,7 +124,7 @@ pub fn switcher_problems(site: &Path) -> Vec<String> {
     let mut checked = 0;
     for (here, there, lang) in [(site, zh.as_path(), "en"), (zh.as_path(), site, "zh-CN")] {
         let mut pages = Vec::new();
-        html_pages(here, here, &mut pages);
+        crate::site::html_files(here, here, &mut pages);
         pages.sort();
         for page in pages {
             if page.starts_with("zh-CN") || page.ends_with("toc.html") {

@@ -194,7 +194,8 @@ fn normalize(p: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
-fn html_files(dir: &Path, under: &Path, out: &mut Vec<PathBuf>) {
+/// The .html files under `dir`, as paths relative to `under`.
+pub(crate) fn html_files(dir: &Path, under: &Path, out: &mut Vec<PathBuf>) {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let p = e.path();

@@ -56,10 +56,13 @@ fn word(v: Option<Verdict>) -> String {
 /// may have colons of its own); None for a bare word.
 fn verdict_detail(cell: &str) -> Option<&str> {
     let cell = cell.trim();
-    let rest = ["部分成立", "不成立", "成立", "holds", "partly", "fails"]
-        .iter()
-        .find_map(|w| cell.strip_prefix(w))
-        .unwrap_or(cell);
+    // The sheets' words: English, and the Chinese of the catalogue, longest first (部分成立
+    // and 不成立 both end in 成立).
+    let words = ["tour-partly", "tour-fails", "tour-holds"]
+        .map(|key| i18n::text_in(i18n::Lang::Zh, key, &[]))
+        .into_iter()
+        .chain(["holds", "partly", "fails"].map(String::from));
+    let rest = words.into_iter().find_map(|w| cell.strip_prefix(w.as_str())).unwrap_or(cell);
     let rest = rest.trim_start_matches([':', '：', ',', '，', ';', '；', ' ']).trim();
     (!rest.is_empty()).then_some(rest)
 }

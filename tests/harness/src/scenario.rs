@@ -145,10 +145,7 @@ fn go_dir() -> std::path::PathBuf {
     // the temp dir, and their pids mean nothing here.
     let me = std::process::id() as i32;
     let start = read_proc(me).map(|p| p.starttime).unwrap_or(0);
-    let ns = std::fs::read_link("/proc/self/ns/pid")
-        .ok()
-        .and_then(|l| l.to_string_lossy().strip_prefix("pid:[")?.strip_suffix(']')?.parse::<u64>().ok())
-        .unwrap_or(0);
+    let ns = crate::tree::pid_namespace().unwrap_or(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("proclab-{me}.{start}.{ns}-{n}"));
     let _ = std::fs::remove_dir_all(&dir);

@@ -100,6 +100,12 @@ pub enum Life {
     Gone,
 }
 
+/// The inode of this process's PID namespace (`/proc/self/ns/pid` reads `pid:[INODE]`).
+pub fn pid_namespace() -> Option<u64> {
+    let link = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    link.to_string_lossy().strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
+}
+
 /// Reads one process by the pid the test runner sees; `None` if it does not exist (any more).
 /// Its ids are the runner's too.
 pub fn read_proc(pid: i32) -> Option<Proc> {

@@ -232,13 +232,7 @@ fn the_sandbox_drops_its_subreaper_flag_only_inside_its_pid_namespace() {
 /// it could not see, and their scenarios failed.)
 #[test]
 fn stale_pause_directories_are_judged_only_in_their_own_pid_namespace() {
-    let ns: u64 = std::fs::read_link("/proc/self/ns/pid")
-        .unwrap()
-        .to_string_lossy()
-        .trim_start_matches("pid:[")
-        .trim_end_matches(']')
-        .parse()
-        .unwrap();
+    let ns = harness::tree::pid_namespace().expect("our PID namespace");
     // A pid nobody has: its owner is dead in any namespace we can see.
     let dead = (400_000..4_000_000).find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()).unwrap();
     let tmp = std::env::temp_dir();

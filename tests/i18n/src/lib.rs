@@ -289,23 +289,8 @@ mod tests {
     /// and every key of the catalogue is used somewhere.
     #[test]
     fn every_key_used_exists_and_every_key_is_used() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut used = std::collections::BTreeSet::new();
-        let mut files = Vec::new();
-        fn walk(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    out.push(p);
-                }
-            }
-        }
-        walk(&root.join("cli/src"), &mut files);
-        walk(&root.join("harness/src"), &mut files);
-        for f in &files {
-            let text = std::fs::read_to_string(f).unwrap();
+        for (f, text) in sources() {
             for pat in ["t!(", "text(", "text_in(Lang::En,", "text_in(Lang::Zh,", "text_in(lang,"] {
                 let mut from = 0;
                 while let Some(i) = text[from..].find(pat) {
