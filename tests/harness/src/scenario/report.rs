@@ -81,6 +81,12 @@ pub fn claim_verdict_of(lab: super::Lab, id: &str, verdict: Verdict, evidence: &
 pub fn python3(script: &str) -> Option<(String, String)> {
     use std::process::{Command, Stdio};
     fn wait_for(child: &mut std::process::Child) -> Option<String> {
+        // Read while waiting (lab 14's lesson: a child filling a pipe nobody reads never ends).
+        let mut stdout = child.stdout.take()?;
+        let reader = std::thread::spawn(move || {
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut stdout, &mut out).ok().map(|_| out)
+        });
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             match child.try_wait() {
@@ -91,13 +97,12 @@ pub fn python3(script: &str) -> Option<(String, String)> {
                 _ => {
                     let _ = child.kill();
                     let _ = child.wait();
+                    let _ = reader.join();
                     return None;
                 }
             }
         }
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
-        Some(out)
+        reader.join().ok().flatten()
     }
     let run = |args: &[&str]| -> Option<String> {
         let mut cmd = Command::new("python3");
