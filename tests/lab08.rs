@@ -313,14 +313,14 @@ fn with_sigterm_to_the_group_from_outside_the_fix_stops_gracefully_too(
 // hint: 4
 #[test]
 fn with_a_stubborn_child_the_fix_sigkills_it_only_after_the_grace_period() {
-    const GRACE_MS: i128 = 1000;
-    let sc = Scenario::start(lab!(), &["--launcher", "--stubborn", "--grace-ms", "1000"]);
+    const GRACE_MS: i128 = 300;
+    let sc = Scenario::start(lab!(), &["--launcher", "--stubborn", "--grace-ms", "300"]);
     let m = members(&sc, true);
     let launcher = m.launcher.expect("launcher");
     let parent = m.parent;
     let stubborn = m.children[0];
     sc.note(stubborn, "stubborn");
-    sc.step("a launcher forks the fixed program; its child 0 ignores SIGTERM; grace period 1000 ms");
+    sc.step("a launcher forks the fixed program; its child 0 ignores SIGTERM; grace period 300 ms");
     let t = sc.snapshot();
     sc.expect(
         m.all().iter().all(|&p| t.pgid(p) == Some(parent)) && t.pgid(launcher) == Some(launcher),

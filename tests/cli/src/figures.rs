@@ -214,9 +214,10 @@ fn draw_all(specs: &[&Spec], scratch: &Path, drawn: &Path) -> Result<(), String>
             "--test-threads=1",
         ])
         .env("PROCLAB_FIGURE", &records)
-        // Every layer the machine has, whatever the caller chose: the seccomp layer traces the
+        // Every layer the machine has, whatever the caller chose (the default leaves seccomp
+        // out where Landlock and the namespace are both there): the seccomp layer traces the
         // lab's own signals, and a figure must not depend on who drew it.
-        .env_remove("PROCLAB_LAYERS");
+        .env("PROCLAB_LAYERS", harness::layers::probe().available().join(","));
         let out = crate::run::capture(c, Duration::from_secs(120));
         if !out.ok {
             return Err(format!("the scenario of {} failed:\n{}", s.file(), out.text));

@@ -21,6 +21,7 @@
 pub mod files;
 pub mod layers;
 pub mod safety;
+pub mod say;
 pub mod scenario;
 pub mod threads;
 pub mod trace;
@@ -41,8 +42,8 @@ pub use tree::{Life, Proc, Tree};
 
 /// Everything a spec usually needs.
 pub mod prelude {
-    pub use crate::lab;
     pub use crate::{Exit, Lab, Life, Scenario, Setup, Signal, Target, Tree, Verdict, Where};
+    pub use crate::{lab, say};
     pub use std::time::Duration;
 }
 

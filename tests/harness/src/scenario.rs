@@ -230,6 +230,11 @@ impl Scenario {
     }
 
     fn launch(lab: Lab, args: &[&str], setup: Setup) -> Scenario {
+        if lab.is_solution() || lab.package.starts_with("lab") {
+            // A lab's spec reports in the student's language: `cargo lab` says which, else the
+            // locale. (The harness's own tests read its English messages: they keep English.)
+            i18n::adopt_locale();
+        }
         cleanup::become_subreaper();
         let with_pty = setup.terminal;
         let layers = match setup.layers.clone() {

@@ -274,6 +274,7 @@ layers-bound = 每个场景：最多 { $bound }；不产生 core 文件
 layers-no-bound = 没有进程数上限：{ $error }；不产生 core 文件
 layers-run-with = 场景运行时使用：{ $layers }
 layers-run-with-var = 场景运行时使用：{ $layers }（来自 PROCLAB_LAYERS）
+layers-seccomp-left-out = （本机同时具备 Landlock 和 PID 命名空间时，默认不启用 seccomp：这两层各自单独就能堵住每一条出路，而 seccomp 对每个信号的检查让实验的规格测试慢了约 11%。PROCLAB_LAYERS=all 可以把它加上。）
 layers-cannot = 场景无法运行：{ $error }
 layer-available = 可用（{ $detail }）
 layer-missing = 不可用：{ $error }

@@ -4,7 +4,8 @@
 //! languages with the same variables, and that every key the kit's sources use exists.
 //!
 //! The language: [`set`] (`cargo lab --lang en|zh`, or the locale: [`Lang::from_locale`]),
-//! else `PROCLAB_LANG` (what `cargo lab` passes to the specs it runs), else English.
+//! else `PROCLAB_LANG` (what `cargo lab` passes to the specs it runs), else English; a spec
+//! that starts a scenario also follows the locale ([`adopt_locale`]).
 //!
 //! ```
 //! use i18n::{t, Lang};
@@ -82,6 +83,16 @@ pub fn current() -> Lang {
         1 => Lang::En,
         2 => Lang::Zh,
         _ => std::env::var("PROCLAB_LANG").ok().and_then(|v| Lang::parse(&v)).unwrap_or(Lang::En),
+    }
+}
+
+/// Where neither [`set`] nor `PROCLAB_LANG` chose a language, takes the locale's
+/// ([`Lang::from_locale`]). A spec does this when it starts a scenario, so that a student's
+/// `cargo test -p lab02` under `LANG=zh_CN.UTF-8` reports in Chinese; the kit's own tests,
+/// which read English messages, never call it.
+pub fn adopt_locale() {
+    if CURRENT.load(Ordering::Relaxed) == 0 && std::env::var_os("PROCLAB_LANG").is_none() {
+        set(Lang::from_locale(|name| std::env::var(name).ok()));
     }
 }
 

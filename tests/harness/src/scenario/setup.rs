@@ -11,7 +11,7 @@ use nix::sys::signal::Signal;
 pub struct Setup {
     /// A pseudo-terminal whose foreground group is the lab's (see [`Scenario::start_with_terminal`]).
     pub terminal: bool,
-    /// The sandbox's layers; `None`: `PROCLAB_LAYERS`, else every layer this machine has.
+    /// The sandbox's layers; `None`: `PROCLAB_LAYERS`, else the default ([`crate::layers`]).
     pub layers: Option<Chosen>,
     /// Start the lab as the leader of a session of its own (`setsid ./lab`), instead of as the
     /// leader of a process group in the sandbox's session (a job of a shell). A session leader
