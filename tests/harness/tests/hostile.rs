@@ -297,7 +297,13 @@ fn nothing_is_left_when_the_runner_is_killed(#[case] sig: Signal) {
     // As when scenarios ran here before: what the dead runner leaves comes to us.
     harness::scenario::cleanup::become_subreaper();
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "inner_scenario_that_outlives_its_runner", "--ignored", "--nocapture"])
+    // The test's full name, as this binary knows it (`hostile::…` inside tests/kit.rs).
+    let inner = format!(
+        "{}::inner_scenario_that_outlives_its_runner",
+        module_path!().split_once("::").map_or("", |(_, m)| m)
+    );
+    let inner = inner.trim_start_matches("::");
+    cmd.args(["--exact", inner, "--ignored", "--nocapture"])
         .env("PROCLAB_INNER", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -115,7 +115,7 @@ reset-done = labs/{ $dir }/{ $file } is the starter again. Your version: { $back
 doctor-title = Linux { $kernel } — what keeps a lab's signals inside its own scenario:
 doctor-each-layer =
     Each layer alone stops every route a lab has to signal a process outside its scenario:
-    tests/harness/tests/hostile.rs tries them all (cargo test -p harness --test hostile).
+    tests/harness/tests/hostile.rs tries them all (cargo test -p harness --test kit hostile).
 reset-cannot-run-git = cannot run git: { $error }
 reset-cannot-write = cannot write { $path }: { $error }
 

@@ -117,7 +117,7 @@ reset-done = labs/{ $dir }/{ $file } 已恢复为起始代码。你的版本保�
 doctor-title = Linux { $kernel }——是什么把实验程序的信号限制在它自己的场景之内：
 doctor-each-layer =
     每一层单独都能堵住实验程序向场景外的进程发送信号的所有途径：
-    tests/harness/tests/hostile.rs 把这些途径逐一试过（cargo test -p harness --test hostile）。
+    tests/harness/tests/hostile.rs 把这些途径逐一试过（cargo test -p harness --test kit hostile）。
 reset-cannot-run-git = 无法运行 git：{ $error }
 reset-cannot-write = 无法写入 { $path }：{ $error }
 
