@@ -3,6 +3,9 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// `cargo lab figures --check` (a module here so that its test runs beside the others).
+mod figures;
+
 /// `cargo lab` in English whatever the caller's locale (`zh()` for Chinese).
 fn lab() -> Command {
     let mut c = Command::cargo_bin("proclab").unwrap();
