@@ -7,11 +7,9 @@
 //! else `PROCLAB_LANG` (what `cargo lab` passes to the specs it runs), else English; a spec
 //! that starts a scenario also follows the locale ([`adopt_locale`]).
 //!
-//! ```
-//! use i18n::{t, Lang};
-//! assert_eq!(i18n::text_in(Lang::Zh, "verdict-hint-more", &[("lab", "2".into())]), "（更多提示：cargo lab hint 2）");
-//! i18n::set(Lang::En);
-//! assert_eq!(t!("verdict-hint-more", lab = 2), "(more: cargo lab hint 2)");
+//! ```text
+//! i18n::text_in(Lang::Zh, "verdict-hint-more", &[("lab", "2".into())])  // "（更多提示：cargo lab hint 2）"
+//! t!("verdict-hint-more", lab = 2)                                       // "(more: cargo lab hint 2)" in English
 //! ```
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -253,6 +251,13 @@ pub fn keys(ftl: &str) -> Vec<(String, Vec<String>)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_examples_of_the_crate_doc_hold() {
+        use super::{Lang, text_in};
+        assert_eq!(text_in(Lang::Zh, "verdict-hint-more", &[("lab", "2".into())]), "（更多提示：cargo lab hint 2）");
+        assert_eq!(text_in(Lang::En, "verdict-hint-more", &[("lab", "2".into())]), "(more: cargo lab hint 2)");
+    }
+
     use super::*;
     use std::collections::BTreeMap;
 
