@@ -50,17 +50,23 @@ fn deadlocked(t: &Tree, parent: i32, writer: i32) -> bool {
 
 fn number(sc: &Scenario, pid: i32, key: &str) -> usize {
     let v = sc.note(pid, key);
-    v.parse().unwrap_or_else(|_| sc.fail(&format!("process {pid} notes a number under \"{key}\", not {v:?}")))
+    v.parse().unwrap_or_else(|_| {
+        sc.fail(&say!(
+            "process {pid} notes a number under \"{key}\", not {v:?}",
+            "进程 {pid} 在“{key}”下记下的应是一个数，而不是 {v:?}"
+        ))
+    })
 }
 
-/// Who holds `pipe`'s read end now, in words: "the parent 2 (fd 4)".
+/// Who holds `pipe`'s read end now, in words: "the parent 2 (fd 4)" ("父进程 2（fd 4）").
 fn readers(sc: &Scenario, pipe: &str, parent: i32) -> Vec<String> {
     sc.holders(pipe)
         .into_iter()
         .filter(|(_, f)| f.reads())
         .map(|(pid, f)| {
-            let who = if pid == parent { "the parent" } else { "process" };
-            format!("{who} {pid} (fd {})", f.fd)
+            let who = if pid == parent { say!("the parent", "父进程") } else { say!("process", "进程") };
+            let fd = f.fd;
+            say!("{who} {pid} (fd {fd})", "{who} {pid}（fd {fd}）")
         })
         .collect()
 }
@@ -103,25 +109,43 @@ fn wait_blocks_once_the_child_has_filled_the_pipe(#[case] size: Size) {
     sc.expect_eq(
         number(&sc, parent, "capacity"),
         cap,
-        "F_GETPIPE_SZ on the parent's read end: the pipe holds as much as any new pipe here",
+        &say!(
+            "F_GETPIPE_SZ on the parent's read end: the pipe holds as much as any new pipe here",
+            "父进程读端上的 F_GETPIPE_SZ：这个管道的容量与本机任何一个新建的管道相同"
+        ),
     );
     if bytes <= cap {
-        sc.step(&format!("the writer writes {bytes} bytes into a pipe that holds {cap}; the parent waits"));
+        sc.step(&say!(
+            "the writer writes {bytes} bytes into a pipe that holds {cap}; the parent waits",
+            "写者向一个容量为 {cap} 字节的管道写入 {bytes} 字节；父进程等待它"
+        ));
         sc.expect_eq(
             sc.note(parent, "ended").as_str(),
             "exited with status 0",
-            "the writer finishes and exits",
+            &say!("the writer finishes and exits", "写者写完并退出"),
         );
-        sc.expect_eq(number(&sc, writer, "wrote"), bytes, "the writer wrote everything while nobody read");
-        sc.expect_eq(number(&sc, parent, "read"), bytes, "the parent then reads it all from the pipe");
-        sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+        sc.expect_eq(
+            number(&sc, writer, "wrote"),
+            bytes,
+            &say!("the writer wrote everything while nobody read", "没有人读的时候，写者就写完了全部数据"),
+        );
+        sc.expect_eq(
+            number(&sc, parent, "read"),
+            bytes,
+            &say!("the parent then reads it all from the pipe", "父进程随后从管道中读出全部数据"),
+        );
+        sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
         return;
     }
-    sc.step(&format!(
-        "the writer writes {bytes} bytes into a pipe that holds {cap}; the parent waits in waitpid and reads nothing"
+    sc.step(&say!(
+        "the writer writes {bytes} bytes into a pipe that holds {cap}; the parent waits in waitpid and reads nothing",
+        "写者向一个容量为 {cap} 字节的管道写入 {bytes} 字节；父进程在 waitpid 中等待，什么也不读"
     ));
     let mut t = sc.until(
-        "the writer sleeps in pipe_write (the pipe is full) while its parent sleeps in waitpid",
+        &say!(
+            "the writer sleeps in pipe_write (the pipe is full) while its parent sleeps in waitpid",
+            "写者睡在 pipe_write 中（管道已满），而它的父进程睡在 waitpid 中"
+        ),
         |t| deadlocked(t, parent, writer),
     );
     let blocked = deadlocked(&t, parent, writer);
@@ -129,16 +153,32 @@ fn wait_blocks_once_the_child_has_filled_the_pipe(#[case] size: Size) {
     let window = if let Size::Mib = size { WINDOW } else { Duration::ZERO };
     if !window.is_zero() {
         t = sc.stays(
-            "neither moves: the writer waits for a reader, the only reader waits for the writer to exit",
+            &say!(
+                "neither moves: the writer waits for a reader, the only reader waits for the writer to exit",
+                "两者都不动：写者在等读者，而唯一的读者在等写者退出"
+            ),
             window,
             |t| deadlocked(t, parent, writer),
         );
     }
-    sc.expect(sc.notes_now("wrote").is_empty(), "the writer has not finished its write");
-    let w = t.get(writer).map(|p| format!("state {} in {}", p.state, p.wchan)).unwrap_or_default();
-    sc.step("the spec kills the writer, as Python's wait(timeout=…) then p.kill() would");
+    sc.expect(
+        sc.notes_now("wrote").is_empty(),
+        &say!("the writer has not finished its write", "写者还没有完成它的写入"),
+    );
+    let w = t
+        .get(writer)
+        .map(|p| say!("state {} in {}", "状态 {}，在 {} 中", p.state, p.wchan))
+        .unwrap_or_default();
+    sc.step(&say!(
+        "the spec kills the writer, as Python's wait(timeout=…) then p.kill() would",
+        "规约杀死写者，就像 Python 先 wait(timeout=…) 再 p.kill() 那样"
+    ));
     sc.signal(writer, Signal::SIGKILL);
-    sc.expect_eq(sc.note(parent, "ended").as_str(), "killed by SIGKILL", "the parent's wait returns at last");
+    sc.expect_eq(
+        sc.note(parent, "ended").as_str(),
+        "killed by SIGKILL",
+        &say!("the parent's wait returns at last", "父进程的 wait 终于返回"),
+    );
     let read = number(&sc, parent, "read");
     // 003: PIPE is an integer naming a pipe (an fd); a pipe's size is limited; when it is full
     // and nobody takes the data the process blocks (or the data is lost). Asked of Python: what
@@ -149,13 +189,19 @@ fn wait_blocks_once_the_child_has_filled_the_pipe(#[case] size: Size) {
     if let Some(v) = &pipe_value {
         parts.push(v.parse::<i64>().is_ok_and(|n| n >= 0));
     }
-    let seen = format!(
+    let seen = say!(
         "{bytes} bytes into a pipe of {cap} (F_GETPIPE_SZ): writer {writer} {w}, parent {parent} in do_wait (watched {} ms); killed, it left {read} bytes — nothing lost{}",
+        "向容量为 {cap} 字节（F_GETPIPE_SZ）的管道写入 {bytes} 字节：写者 {writer} {w}，父进程 {parent} 在 do_wait 中（观察了 {} 毫秒）；写者被杀死后留下了 {read} 字节——没有丢失任何数据{}",
         window.as_millis(),
         match (&python, &pipe_value) {
-            (Some((version, _)), Some(v)) =>
-                format!("; Python {version}: subprocess.PIPE is {v}, a request for a new pipe, not an fd"),
-            _ => "; no python3 here to ask what subprocess.PIPE is".to_string(),
+            (Some((version, _)), Some(v)) => say!(
+                "; Python {version}: subprocess.PIPE is {v}, a request for a new pipe, not an fd",
+                "；Python {version}：subprocess.PIPE 是 {v}，它表示“请新建一个管道”，而不是一个 fd"
+            ),
+            _ => say!(
+                "; no python3 here to ask what subprocess.PIPE is",
+                "；本机没有 python3，无法查看 subprocess.PIPE 是什么"
+            ),
         }
     );
     sc.claim_verdict("pipe-full-blocks", Verdict::of(&parts), &seen);
@@ -164,9 +210,12 @@ fn wait_blocks_once_the_child_has_filled_the_pipe(#[case] size: Size) {
     sc.expect_eq(
         read,
         cap,
-        "what the parent then finds in the pipe: exactly its capacity, what the writer got in before it blocked",
+        &say!(
+            "what the parent then finds in the pipe: exactly its capacity, what the writer got in before it blocked",
+            "父进程随后在管道中读到的字节数：恰好是管道的容量，即写者在阻塞之前写进去的量"
+        ),
     );
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
 }
 
 /// Post 003: `communicate()` reads until EOF, then waits. `wait_with_output` does: the parent
@@ -177,27 +226,51 @@ fn communicate_reads_while_it_waits() {
     let sc = Scenario::start(lab!(), &["communicate", "--bytes", &bytes.to_string()]);
     let parent = sc.role("parent");
     let writer = sc.role("writer");
-    sc.step(&format!("the writer writes {bytes} bytes; the parent communicates (reads while it waits)"));
-    sc.until("the parent has read everything — or is stuck for good", |t| {
-        !sc.notes_now("read").is_empty() || deadlocked(t, parent, writer)
-    });
+    sc.step(&say!(
+        "the writer writes {bytes} bytes; the parent communicates (reads while it waits)",
+        "写者写入 {bytes} 字节；父进程调用 communicate（一边等待一边读取）"
+    ));
+    sc.until(
+        &say!(
+            "the parent has read everything — or is stuck for good",
+            "父进程读完了全部数据——或者永远卡住了"
+        ),
+        |t| !sc.notes_now("read").is_empty() || deadlocked(t, parent, writer),
+    );
     if sc.notes_now("read").is_empty() {
-        sc.fail(
+        sc.fail(&say!(
             "communicate() reads while it waits — but the parent sleeps in waitpid (do_wait) while the writer \
              sleeps in pipe_write with the pipe full: neither can ever move (this is wait_then_read)",
-        );
+            "communicate() 应当一边等待一边读取——但父进程睡在 waitpid（do_wait）中，而写者在管道已满时睡在 \
+             pipe_write 中：两者都永远动不了（这是 wait_then_read：先等待，后读取）"
+        ));
     }
     let (read, ended) = (number(&sc, parent, "read"), sc.note(parent, "ended"));
     // 003: communicate() reads stdout until EOF, then waits for the child.
     sc.claim_verdict(
         "communicate-reads",
         Verdict::when(read == bytes && ended == "exited with status 0"),
-        &format!("wait_with_output (Rust's communicate()) read {read} of {bytes} bytes; the writer {ended}"),
+        &say!(
+            "wait_with_output (Rust's communicate()) read {read} of {bytes} bytes; the writer {ended}",
+            "wait_with_output（Rust 的 communicate()）读到了 {bytes} 字节中的 {read} 字节；写者：{ended}"
+        ),
     );
-    sc.expect_eq(read, bytes, "the parent read every byte the writer wrote");
-    sc.expect_eq(ended.as_str(), "exited with status 0", "the writer finished and exited");
-    sc.expect_eq(number(&sc, writer, "wrote"), bytes, "the writer's one write of it all completed");
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.expect_eq(
+        read,
+        bytes,
+        &say!("the parent read every byte the writer wrote", "父进程读到了写者写出的每一个字节"),
+    );
+    sc.expect_eq(
+        ended.as_str(),
+        "exited with status 0",
+        &say!("the writer finished and exited", "写者写完并退出了"),
+    );
+    sc.expect_eq(
+        number(&sc, writer, "wrote"),
+        bytes,
+        &say!("the writer's one write of it all completed", "写者那一次写入全部数据的 write 完成了"),
+    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
     sc.until_empty();
 }
 
@@ -234,9 +307,20 @@ fn head_has_exited(sc: &Scenario) -> (i32, i32, String) {
     let writer = number(sc, parent, "writer") as i32;
     let head = number(sc, parent, "head") as i32;
     sc.paused(HEAD_EXITED);
-    sc.expect_eq(sc.note(parent, "head_output").as_str(), "y", "head printed the first line");
-    sc.expect_eq(sc.note(parent, "head_ended").as_str(), "exited with status 0", "head exited normally");
-    sc.step(&format!("head {head} has exited; the parent is held before it waits for the writer {writer}"));
+    sc.expect_eq(
+        sc.note(parent, "head_output").as_str(),
+        "y",
+        &say!("head printed the first line", "head 打印了第一行"),
+    );
+    sc.expect_eq(
+        sc.note(parent, "head_ended").as_str(),
+        "exited with status 0",
+        &say!("head exited normally", "head 正常退出"),
+    );
+    sc.step(&say!(
+        "head {head} has exited; the parent is held before it waits for the writer {writer}",
+        "head {head} 已经退出；父进程被暂停在等待写者 {writer} 之前"
+    ));
     (parent, writer, pipe)
 }
 
@@ -251,24 +335,39 @@ fn the_writer_dies_once_every_read_end_is_closed(#[case] kind: Kind) {
     let sc = Scenario::start(lab!(), &["pipeline", "--writer", kind.arg()]);
     let (parent, writer, pipe) = head_has_exited(&sc);
     let left = readers(&sc, &pipe, parent);
-    let closed = format!(
+    let closed = say!(
         "head has exited and the parent has closed its copy (p1.stdout.close()): nobody holds the read end \
-         of {pipe} any more, so the writer's next write cannot succeed"
+         of {pipe} any more, so the writer's next write cannot succeed",
+        "head 已经退出，父进程也关闭了它的副本（p1.stdout.close()）：再也没有谁持有 {pipe} 的读端，\
+         所以写者的下一次写入不可能成功"
     );
     if !left.is_empty() {
-        sc.fail(&format!("{closed} — but it is still held by {}", left.join(", ")));
+        let holders = left.join(&say!(", ", "、"));
+        sc.fail(&say!("{closed} — but it is still held by {holders}", "{closed}——但读端仍被{holders}持有"));
     }
     sc.expect(true, &closed);
-    sc.until("the writer has ended (a zombie: its parent has not waited yet)", |t| t.zombie(writer));
+    sc.until(
+        &say!(
+            "the writer has ended (a zombie: its parent has not waited yet)",
+            "写者已经结束（成了僵尸进程：它的父进程还没有等待它）"
+        ),
+        |t| t.zombie(writer),
+    );
     if let Kind::Printer = kind {
         sc.expect_eq(
             sc.note(writer, "write_error").as_str(),
             "Broken pipe (os error 32)",
-            "the Rust writer's write failed with EPIPE: it ignores SIGPIPE",
+            &say!(
+                "the Rust writer's write failed with EPIPE: it ignores SIGPIPE",
+                "Rust 写者的写入以 EPIPE 失败：它忽略 SIGPIPE"
+            ),
         );
         // Its stderr travels on a pipe of its own: wait for it while the parent is still held.
         sc.until(
-            "its println! then panicked: \"failed printing to stdout: Broken pipe (os error 32)\" on stderr",
+            &say!(
+                "its println! then panicked: \"failed printing to stdout: Broken pipe (os error 32)\" on stderr",
+                "它的 println! 随后 panic 了：stderr 上出现“failed printing to stdout: Broken pipe (os error 32)”"
+            ),
             |_| sc.stderr().contains("failed printing to stdout: Broken pipe"),
         );
     }
@@ -280,11 +379,19 @@ fn the_writer_dies_once_every_read_end_is_closed(#[case] kind: Kind) {
         sc.claim_verdict(
             "close-for-sigpipe",
             Verdict::when(ended == "killed by SIGPIPE"),
-            &format!("yes | head -n 1, the parent's copy closed: yes was {ended} once head exited"),
+            &say!(
+                "yes | head -n 1, the parent's copy closed: yes was {ended} once head exited",
+                "yes | head -n 1，父进程的副本已关闭：head 退出后，yes 的结局是 {ended}"
+            ),
         );
     }
-    sc.expect_eq(ended.as_str(), kind.ending(), &format!("how the {} writer ended", kind.arg()));
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let arg = kind.arg();
+    sc.expect_eq(
+        ended.as_str(),
+        kind.ending(),
+        &say!("how the {arg} writer ended", "{arg} 写者是怎样结束的"),
+    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
 }
 
 /// Without `p1.stdout.close()`: head has exited, but the parent still holds a copy of the read
@@ -296,42 +403,63 @@ fn a_copy_of_the_read_end_in_the_parent_keeps_yes_running() {
     let (parent, writer, pipe) = head_has_exited(&sc);
     let left = readers(&sc, &pipe, parent);
     sc.expect(
-        left.len() == 1 && left[0].starts_with("the parent "),
-        &format!(
+        left.len() == 1 && left[0].starts_with(&say!("the parent ", "父进程 ")),
+        &say!(
             "the copy the parent kept on purpose is the only read end of {pipe} left: {}",
-            left.join(", ")
+            "父进程有意保留的那份副本是 {pipe} 仅剩的读端：{}",
+            left.join(&say!(", ", "、"))
         ),
     );
-    sc.until("yes has filled the pipe and sleeps in pipe_write", |t| {
-        t.get(writer).is_some_and(in_pipe_write)
-    });
-    let t = sc.stays("yes stays alive, asleep in pipe_write: the pipe still has a reader", WINDOW, |t| {
-        t.get(writer).is_some_and(in_pipe_write)
-    });
+    sc.until(
+        &say!("yes has filled the pipe and sleeps in pipe_write", "yes 已经写满管道，睡在 pipe_write 中"),
+        |t| t.get(writer).is_some_and(in_pipe_write),
+    );
+    let t = sc.stays(
+        &say!(
+            "yes stays alive, asleep in pipe_write: the pipe still has a reader",
+            "yes 一直活着，睡在 pipe_write 中：管道仍然有一个读者"
+        ),
+        WINDOW,
+        |t| t.get(writer).is_some_and(in_pipe_write),
+    );
     let (p, y) = (t.get(parent).cloned(), t.get(writer).cloned());
     sc.expect(
         p.as_ref().is_some_and(|p| p.ignores(Signal::SIGPIPE)),
-        "the parent, a Rust program, ignores SIGPIPE (Rust's runtime does that at startup)",
+        &say!(
+            "the parent, a Rust program, ignores SIGPIPE (Rust's runtime does that at startup)",
+            "父进程是 Rust 程序，它忽略 SIGPIPE（Rust 的运行时在启动时就这样设置）"
+        ),
     );
     sc.expect(
         y.as_ref().is_some_and(|y| !y.ignores(Signal::SIGPIPE) && !y.catches(Signal::SIGPIPE)),
-        "yes has SIGPIPE at its default action: Command reset it between fork and exec",
+        &say!(
+            "yes has SIGPIPE at its default action: Command reset it between fork and exec",
+            "yes 的 SIGPIPE 是默认动作：Command 在 fork 与 exec 之间把它恢复成了默认"
+        ),
     );
-    sc.step("the parent closes the copy it kept: the pipe has no reader left");
+    sc.step(&say!(
+        "the parent closes the copy it kept: the pipe has no reader left",
+        "父进程关闭它保留的副本：管道再也没有读者了"
+    ));
     sc.release();
     let ended = sc.note(parent, "writer_ended");
     // Without the close, no SIGPIPE while the parent's copy lives; once it is closed, SIGPIPE.
     sc.claim_verdict(
         "close-for-sigpipe",
         Verdict::when(ended == "killed by SIGPIPE" && t.get(writer).is_some_and(in_pipe_write)),
-        &format!(
+        &say!(
             "the parent kept a copy: yes {writer} stayed in {} for {} ms after head exited; {ended} when the copy was closed",
+            "父进程保留了一份副本：head 退出后，yes {writer} 在 {} 中停留了 {} 毫秒；副本关闭时，它 {ended}",
             y.as_ref().map(|y| y.wchan.clone()).unwrap_or_default(),
             WINDOW.as_millis()
         ),
     );
-    sc.expect_eq(ended.as_str(), "killed by SIGPIPE", "yes dies of SIGPIPE once the last read end is closed");
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.expect_eq(
+        ended.as_str(),
+        "killed by SIGPIPE",
+        &say!("yes dies of SIGPIPE once the last read end is closed", "最后一个读端关闭后，yes 死于 SIGPIPE"),
+    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
 }
 
 /// The grandchild of `sh -c 'sleep 30 & echo started'`, once it is `sleep`.
@@ -348,35 +476,61 @@ fn a_grandchild_holding_the_pipe_keeps_the_reader_waiting_after_the_child_died()
     let parent = sc.role("parent");
     let child = number(&sc, parent, "child") as i32;
     let pipe = sc.note(parent, "pipe");
-    sc.step("sh starts sleep in the background, prints \"started\" and exits; the parent reads to EOF");
+    sc.step(&say!(
+        "sh starts sleep in the background, prints \"started\" and exits; the parent reads to EOF",
+        "sh 在后台启动 sleep，打印“started”后退出；父进程一直读到 EOF"
+    ));
     let stuck = |t: &Tree| {
         t.zombie(child) && sleeper(t).is_some_and(|s| t.alive(s)) && t.get(parent).is_some_and(in_pipe_read)
     };
     let t = sc.until(
-        "the shell has exited (a zombie: its parent has not waited), sleep lives on, the parent sleeps in pipe_read",
+        &say!(
+            "the shell has exited (a zombie: its parent has not waited), sleep lives on, the parent sleeps in pipe_read",
+            "shell 已经退出（成了僵尸进程：它的父进程还没有等待它），sleep 仍然活着，父进程睡在 pipe_read 中"
+        ),
         stuck,
     );
     let sleep = sleeper(&t).unwrap_or(0);
-    sc.expect_eq(t.ppid(sleep), Some(sc.sandbox_pid()), "the orphaned sleep was adopted by the sandbox");
+    sc.expect_eq(
+        t.ppid(sleep),
+        Some(sc.sandbox_pid()),
+        &say!("the orphaned sleep was adopted by the sandbox", "成了孤儿进程的 sleep 被沙箱收养"),
+    );
     let writers: Vec<i32> =
         sc.holders(&pipe).into_iter().filter(|(_, f)| f.writes()).map(|(p, _)| p).collect();
-    sc.expect_eq(writers, vec![sleep], &format!("who holds the write end of {pipe}: sleep alone"));
-    sc.stays("the parent still waits for EOF although its child is dead", WINDOW, stuck);
-    sc.step("the spec kills sleep: the last write end closes");
+    sc.expect_eq(
+        writers,
+        vec![sleep],
+        &say!("who holds the write end of {pipe}: sleep alone", "谁持有 {pipe} 的写端：只有 sleep"),
+    );
+    sc.stays(
+        &say!(
+            "the parent still waits for EOF although its child is dead",
+            "尽管子进程已经死了，父进程仍在等待 EOF"
+        ),
+        WINDOW,
+        stuck,
+    );
+    sc.step(&say!("the spec kills sleep: the last write end closes", "规约杀死 sleep：最后一个写端关闭"));
     sc.signal(sleep, Signal::SIGKILL);
     sc.expect_eq(
         sc.note(parent, "output").as_str(),
         "started",
-        "the parent gets EOF and what the shell printed",
+        &say!("the parent gets EOF and what the shell printed", "父进程得到 EOF，以及 shell 打印的内容"),
     );
-    sc.expect_eq(sc.note(parent, "child_ended").as_str(), "exited with status 0", "then it reaps its child");
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.expect_eq(
+        sc.note(parent, "child_ended").as_str(),
+        "exited with status 0",
+        &say!("then it reaps its child", "然后回收它的子进程"),
+    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
     // Until EOF means until every copy of the write end is closed: it came only with sleep's end.
     sc.claim_verdict(
         "communicate-reads",
         Verdict::when(sc.note(parent, "output") == "started"),
-        &format!(
+        &say!(
             "sh exited, but communicate() went on reading — no EOF — while the orphaned sleep {sleep} held the pipe ({} ms watched); EOF came when sleep was killed",
+            "sh 已经退出，但 communicate() 还在继续读取——没有 EOF——因为成了孤儿进程的 sleep {sleep} 持有管道（观察了 {} 毫秒）；sleep 被杀死时 EOF 才到来",
             WINDOW.as_millis()
         ),
     );
@@ -390,17 +544,31 @@ fn a_grandchild_without_the_pipe_lets_the_reader_see_eof() {
     let sc = Scenario::start(lab!(), &["grandchild", "--detach"]);
     let parent = sc.role("parent");
     let pipe = sc.note(parent, "pipe");
-    sc.expect_eq(sc.note(parent, "output").as_str(), "started", "the parent reads what the shell printed");
-    sc.expect_eq(sc.note(parent, "child_ended").as_str(), "exited with status 0", "and reaps the shell");
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
-    let t = sc.until("sleep still runs, adopted by the sandbox", |t| sleeper(t).is_some_and(|s| t.alive(s)));
+    sc.expect_eq(
+        sc.note(parent, "output").as_str(),
+        "started",
+        &say!("the parent reads what the shell printed", "父进程读到 shell 打印的内容"),
+    );
+    sc.expect_eq(
+        sc.note(parent, "child_ended").as_str(),
+        "exited with status 0",
+        &say!("and reaps the shell", "并回收了 shell"),
+    );
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
+    let t = sc.until(
+        &say!("sleep still runs, adopted by the sandbox", "sleep 仍在运行，已被沙箱收养"),
+        |t| sleeper(t).is_some_and(|s| t.alive(s)),
+    );
     let sleep = sleeper(&t).unwrap_or(0);
-    sc.expect(sc.holders(&pipe).is_empty(), &format!("nobody holds {pipe} any more"));
+    sc.expect(sc.holders(&pipe).is_empty(), &say!("nobody holds {pipe} any more", "再也没有谁持有 {pipe}"));
     sc.signal(sleep, Signal::SIGKILL);
     sc.until_empty();
     sc.claim_verdict(
         "communicate-reads",
         Verdict::when(sc.note(parent, "output") == "started"),
-        "with sleep's stdout on /dev/null, EOF came when sh exited: the output read, then the shell reaped",
+        &say!(
+            "with sleep's stdout on /dev/null, EOF came when sh exited: the output read, then the shell reaped",
+            "sleep 的 stdout 接到 /dev/null 上，sh 一退出 EOF 就到来：先读到输出，再回收 shell"
+        ),
     );
 }
