@@ -11,62 +11,79 @@ fn an_exited_child_is_a_zombie_until_its_parent_waits() {
     let parent = sc.role("parent");
     let child = sc.role("child");
     sc.paused("the child has exited; the parent has not waited");
-    sc.step("the child exits; the parent is paused and has not called waitpid");
-    let t = sc.until("the child has exited: a zombie (Z) of the parent, or gone", |t| {
-        t.zombie(child) || t.gone(child)
-    });
+    sc.step(&say!(
+        "the child exits; the parent is paused and has not called waitpid",
+        "子进程退出；父进程被暂停，还没有调用 waitpid"
+    ));
+    let t = sc.until(
+        &say!(
+            "the child has exited: a zombie (Z) of the parent, or gone",
+            "子进程已退出：成了父进程的僵尸进程（Z），或已消失"
+        ),
+        |t| t.zombie(child) || t.gone(child),
+    );
     let zombie = t.zombie(child) && t.ppid(child) == Some(parent);
+    let state = t.get(child).map_or(say!("gone", "已消失"), |p| {
+        let what =
+            if p.state == 'Z' { "<defunct>".to_string() } else { say!("not a zombie", "不是僵尸进程") };
+        say!("{} ({what})", "{}（{what}）", p.state)
+    });
+    let ppid = t.ppid(child).map_or("-".to_string(), |p| p.to_string());
     sc.claim_verdict(
         "zombie-visible",
         Verdict::when(zombie && t.alive(parent)),
-        &format!(
-            "child {child} had ended, its parent {parent} had not: ps showed {child} as {} with ppid {}",
-            t.get(child).map_or("gone".to_string(), |p| format!(
-                "{} ({})",
-                p.state,
-                if p.state == 'Z' { "<defunct>" } else { "not a zombie" }
-            )),
-            t.ppid(child).map_or("-".to_string(), |p| p.to_string())
+        &say!(
+            "child {child} had ended, its parent {parent} had not: ps showed {child} as {state} with ppid {ppid}",
+            "子进程 {child} 已经结束，它的父进程 {parent} 还没有结束：ps 显示 {child} 的状态为 {state}，ppid 为 {ppid}"
         ),
     );
     sc.expect(
         zombie,
-        "the child is a zombie (Z) whose parent is still the parent: nobody has waited for it yet",
+        &say!(
+            "the child is a zombie (Z) whose parent is still the parent: nobody has waited for it yet",
+            "子进程是僵尸进程（Z），它的父进程仍是原来的父进程：还没有谁等待（wait）过它"
+        ),
     );
-    sc.step("the parent goes on and calls waitpid");
+    sc.step(&say!("the parent goes on and calls waitpid", "父进程继续执行，调用 waitpid"));
     sc.release();
     sc.paused("the parent has reaped the child");
     let t = sc.snapshot();
+    let was = if t.gone(child) { say!("gone", "已不在") } else { say!("still", "仍在") };
     sc.claim_verdict(
         "zombie-reaped",
         Verdict::when(t.gone(child) && t.alive(parent)),
-        &format!(
-            "once the parent's waitpid returned, child {child} was {} in /proc; parent {parent} lived on",
-            if t.gone(child) { "gone" } else { "still" }
+        &say!(
+            "once the parent's waitpid returned, child {child} was {was} in /proc; parent {parent} lived on",
+            "父进程的 waitpid 返回之后，子进程 {child} {was} /proc 中；父进程 {parent} 继续运行"
         ),
     );
     sc.expect(
         t.gone(child) && t.alive(parent),
-        &format!(
-            "after waitpid returned, child {child} is gone (reaped) while the parent {parent} is still alive"
+        &say!(
+            "after waitpid returned, child {child} is gone (reaped) while the parent {parent} is still alive",
+            "waitpid 返回之后，子进程 {child} 已消失（已被回收），而父进程 {parent} 仍然活着"
         ),
     );
     sc.release();
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
     let out = sc.final_stdout();
     let told = out.lines().find(|l| l.starts_with(&format!("reaped {child}: "))).map(str::to_string);
+    let got = told.clone().unwrap_or_else(|| say!("nothing", "（什么也没有）"));
     // 002: the zombie keeps exit information for the parent to collect.
     sc.claim_verdict(
         "zombie-keeps-status",
         Verdict::when(told.as_deref() == Some(&format!("reaped {child}: Exited(Pid({child}), 0)"))),
-        &format!(
-            "the child exited with status 0 and was a zombie meanwhile; the parent's waitpid returned: {}",
-            told.as_deref().unwrap_or("nothing")
+        &say!(
+            "the child exited with status 0 and was a zombie meanwhile; the parent's waitpid returned: {got}",
+            "子进程以状态 0 退出，其间一直是僵尸进程；父进程的 waitpid 返回：{got}"
         ),
     );
     sc.expect(
         out.contains(&format!("reaped {child}: ")),
-        &format!("the parent prints \"reaped {child}: <status>\", the status waitpid gave it"),
+        &say!(
+            "the parent prints \"reaped {child}: <status>\", the status waitpid gave it",
+            "父进程打印 \"reaped {child}: <status>\"，即 waitpid 交给它的状态"
+        ),
     );
 }
 
@@ -79,24 +96,36 @@ fn a_zombie_left_behind_is_reaped_by_the_subreaper() {
     let parent = sc.role("parent");
     let child = sc.role("child");
     sc.paused("the child has exited; the parent has not waited");
-    sc.until("the child is a zombie of the parent", |t| t.zombie(child) && t.ppid(child) == Some(parent));
-    sc.step("the parent exits without waiting");
+    sc.until(&say!("the child is a zombie of the parent", "子进程是父进程的僵尸进程"), |t| {
+        t.zombie(child) && t.ppid(child) == Some(parent)
+    });
+    sc.step(&say!("the parent exits without waiting", "父进程不等待（wait）子进程就退出"));
     sc.release();
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
     let status = sc.exit_of(child);
     let sandbox = sc.sandbox_pid();
+    let also = if sandbox == 1 {
+        say!(", and pid 1 of the scenario's PID namespace", "，也是场景的 PID 命名空间中的 1 号进程")
+    } else {
+        String::new()
+    };
     sc.claim_verdict(
         "zombie-keeps-status",
         Verdict::when(status == Exit::Code(0)),
-        &format!(
-            "left behind by its parent, zombie {child} was adopted and reaped by the sandbox {sandbox} (the nearest child subreaper{}), which got its status: {status}",
-            if sandbox == 1 { ", and pid 1 of the scenario's PID namespace" } else { "" }
+        &say!(
+            "left behind by its parent, zombie {child} was adopted and reaped by the sandbox {sandbox} (the nearest child subreaper{also}), which got its status: {status}",
+            "被父进程丢下的僵尸进程 {child} 由沙箱 {sandbox}（离它最近的子进程收割者{also}）收养并回收，沙箱得到了它的状态：{status}"
         ),
     );
     sc.expect_eq(
         status,
         Exit::Code(0),
-        "the sandbox (the child subreaper) reaps the orphaned zombie and sees its status",
+        &say!(
+            "the sandbox (the child subreaper) reaps the orphaned zombie and sees its status",
+            "沙箱（子进程收割者）回收这个成了孤儿的僵尸进程，并看到它的状态"
+        ),
     );
-    sc.until("no zombie is left", |t| t.gone(child) && t.zombies().is_empty());
+    sc.until(&say!("no zombie is left", "不再有僵尸进程"), |t| {
+        t.gone(child) && t.zombies().is_empty()
+    });
 }
