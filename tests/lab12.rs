@@ -21,19 +21,27 @@ const CHILD_RUNS: &str = "the child runs; its parent has not waited yet";
 const PARENT_SIGNALS: &str = "the parent is about to signal its child";
 
 /// What the child does once it goes on, for the narration.
-fn story(how: &str) -> &'static str {
+fn story(how: &str) -> String {
     match how {
-        "exit3" => "the child goes on: exit(3)",
-        "exit256" => "the child goes on: exit(256)",
-        "abort" => "the child goes on: soft RLIMIT_CORE to 0 (ulimit -c 0), then abort()",
-        "abort-core" => {
-            "the child goes on: soft RLIMIT_CORE up to the hard limit, into a directory of its own, abort()"
-        }
-        "sh-killed" => "the child goes on: it execs sh -c 'kill -9 $$', a shell that kills itself",
-        "sh-child-killed" => {
-            "the child goes on: it execs sh -c \"sh -c 'kill -9 \\$\\$'; exit \\$?\": the shell's own child is killed, then the shell exits with $?"
-        }
-        _ => "the child goes on and ends",
+        "exit3" => say!("the child goes on: exit(3)", "子进程继续执行：exit(3)"),
+        "exit256" => say!("the child goes on: exit(256)", "子进程继续执行：exit(256)"),
+        "abort" => say!(
+            "the child goes on: soft RLIMIT_CORE to 0 (ulimit -c 0), then abort()",
+            "子进程继续执行：把软 RLIMIT_CORE 设为 0（ulimit -c 0），然后 abort()"
+        ),
+        "abort-core" => say!(
+            "the child goes on: soft RLIMIT_CORE up to the hard limit, into a directory of its own, abort()",
+            "子进程继续执行：把软 RLIMIT_CORE 提高到硬限制，进入一个自己的目录，然后 abort()"
+        ),
+        "sh-killed" => say!(
+            "the child goes on: it execs sh -c 'kill -9 $$', a shell that kills itself",
+            "子进程继续执行：它 exec 了 sh -c 'kill -9 $$'，一个杀死自己的 shell"
+        ),
+        "sh-child-killed" => say!(
+            "the child goes on: it execs sh -c \"sh -c 'kill -9 \\$\\$'; exit \\$?\": the shell's own child is killed, then the shell exits with $?",
+            "子进程继续执行：它 exec 了 sh -c \"sh -c 'kill -9 \\$\\$'; exit \\$?\"：shell 自己的子进程被杀死，然后 shell 以 $? 退出"
+        ),
+        _ => say!("the child goes on and ends", "子进程继续执行，然后结束"),
     }
 }
 
@@ -120,37 +128,59 @@ fn run(how: &str, by_parent: Option<Signal>) -> (Scenario, Report) {
     sc.expect_eq(
         running.as_str(),
         "None",
-        "while the child runs, waitpid(WNOHANG) returns 0 and the parent's exitcode is None",
+        &say!(
+            "while the child runs, waitpid(WNOHANG) returns 0 and the parent's exitcode is None",
+            "子进程运行期间，waitpid(WNOHANG) 返回 0，父进程得到的 exitcode 是 None"
+        ),
     );
     if by_parent.is_some() {
-        sc.show("the child works; the parent is held before it signals");
+        sc.show(&say!(
+            "the child works; the parent is held before it signals",
+            "子进程在工作；父进程停在发送信号之前"
+        ));
     } else {
-        sc.until("the child is held before it ends; its parent waits for it in waitid", |t| {
-            t.alive(child) && t.in_waitpid(parent)
-        });
+        sc.until(
+            &say!(
+                "the child is held before it ends; its parent waits for it in waitid",
+                "子进程停在结束之前；它的父进程在 waitid 中等待它"
+            ),
+            |t| t.alive(child) && t.in_waitpid(parent),
+        );
     }
     match by_parent {
-        Some(sig) => sc.step(&format!("the parent sends {sig} to its child, then waits for it")),
-        None => sc.step(story(how)),
+        Some(sig) => sc.step(&say!(
+            "the parent sends {sig} to its child, then waits for it",
+            "父进程向它的子进程发送 {sig}，然后等待它"
+        )),
+        None => sc.step(&story(how)),
     }
     sc.release();
     let raw: i32 = sc.note(parent, "status").parse().unwrap_or(-1);
     let si_code = sc.note(parent, "si_code");
     let si_status: i32 = sc.note(parent, "si_status").parse().unwrap_or(-1);
     let kernel = Kernel::from_siginfo(&si_code, si_status).unwrap_or_else(|| {
-        sc.fail(&format!("waitid reports an ending: si_code {si_code}, si_status {si_status}"))
+        sc.fail(&say!(
+            "waitid reports an ending: si_code {si_code}, si_status {si_status}",
+            "waitid 报告了一种结束方式：si_code {si_code}，si_status {si_status}"
+        ))
     });
     sc.expect(
         kernel.agrees_with(raw),
-        &format!("the wait status {raw:#06x} says what waitid says: {si_code}, si_status {si_status}"),
+        &say!(
+            "the wait status {raw:#06x} says what waitid says: {si_code}, si_status {si_status}",
+            "wait 状态 {raw:#06x} 与 waitid 所说的一致：{si_code}，si_status {si_status}"
+        ),
     );
     let ending = sc.note(parent, "ending");
     let exitcode = sc.note(parent, "exitcode");
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
     sc.until_empty();
     sc.expect(
         sc.exit_now(child).is_none(),
-        &format!("the parent reaped its child {child} itself (the sandbox did not have to)"),
+        &say!(
+            "the parent reaped its child {child} itself (the sandbox did not have to)",
+            "父进程自己回收了它的子进程 {child}（无须沙箱代劳）"
+        ),
     );
     let said = format!("{si_code}, si_status {si_status}");
     (sc, Report { parent, child, raw, kernel, said, ending, exitcode })
@@ -159,15 +189,19 @@ fn run(how: &str, by_parent: Option<Signal>) -> (Scenario, Report) {
 /// The exercise: the lab's decoding matches what the kernel said.
 #[track_caller]
 fn decoded_right(sc: &Scenario, r: &Report) {
+    let (raw, said, ending) = (r.raw, &r.said, r.kernel.ending());
     sc.expect_eq(
         r.ending.as_str(),
         r.kernel.ending().as_str(),
-        &format!("decode(status {:#06x}) names how the child ended (waitid said {})", r.raw, r.said),
+        &say!(
+            "decode(status {raw:#06x}) names how the child ended (waitid said {said})",
+            "decode(status {raw:#06x}) 给出子进程的结束方式（waitid 报告的是 {said}）"
+        ),
     );
     sc.expect_eq(
         r.exitcode.as_str(),
         r.kernel.exitcode().to_string().as_str(),
-        &format!("exitcode (Python's convention) for {}", r.kernel.ending()),
+        &say!("exitcode (Python's convention) for {ending}", "“{ending}”对应的 exitcode（Python 的约定）"),
     );
 }
 
@@ -220,17 +254,21 @@ fn exit_codes_reach_the_parent_modulo_256(#[case] how: &str, #[case] seen: i32) 
     sc.expect_eq(
         r.kernel,
         Kernel::Exited(seen),
-        &format!("after {how}, waitid says CLD_EXITED, si_status {seen}"),
+        &say!(
+            "after {how}, waitid says CLD_EXITED, si_status {seen}",
+            "{how} 之后，waitid 报告 CLD_EXITED，si_status {seen}"
+        ),
     );
     decoded_right(&sc, &r);
     if how == "exit3" {
         let running = sc.note(r.parent, "exitcode_running");
+        let (child, exitcode) = (r.child, &r.exitcode);
         sc.claim_verdict(
             "exitcode-none-while-running",
             Verdict::when(running == "None" && r.exitcode == "3"),
-            &format!(
-                "while child {} ran, waitpid(WNOHANG) gave no status: exitcode {running}; after exit(3): exitcode {}",
-                r.child, r.exitcode
+            &say!(
+                "while child {child} ran, waitpid(WNOHANG) gave no status: exitcode {running}; after exit(3): exitcode {exitcode}",
+                "子进程 {child} 运行期间，waitpid(WNOHANG) 没有给出状态：exitcode {running}；exit(3) 之后：exitcode {exitcode}"
             ),
         );
     }
@@ -246,11 +284,17 @@ fn killed_children_have_a_signal_and_no_exit_code(#[case] how: &str, #[case] sig
     sc.expect_eq(
         r.kernel,
         Kernel::Killed(sig, false),
-        &format!("after {sig}, waitid says CLD_KILLED by {sig}"),
+        &say!(
+            "after {sig}, waitid says CLD_KILLED by {sig}",
+            "{sig} 之后，waitid 报告 CLD_KILLED（被 {sig} 杀死）"
+        ),
     );
     decoded_right(&sc, &r);
-    let seen =
-        format!("{how}(): parent {} saw child {} {}; exitcode {}", r.parent, r.child, r.ending, r.exitcode);
+    let (parent, child, ending, exitcode) = (r.parent, r.child, &r.ending, &r.exitcode);
+    let seen = say!(
+        "{how}(): parent {parent} saw child {child} {ending}; exitcode {exitcode}",
+        "{how}()：父进程 {parent} 看到子进程 {child} 的结束方式为“{ending}”；exitcode {exitcode}"
+    );
     sc.claim_verdict("exitcode-minus-n", Verdict::when(minus_n_holds(&r)), &seen);
     // 003: terminate() and kill() differ in the signal they send.
     sc.claim_verdict("terminate-kill", Verdict::when(r.kernel == Kernel::Killed(sig, false)), &seen);
@@ -264,21 +308,31 @@ fn killed_children_have_a_signal_and_no_exit_code(#[case] how: &str, #[case] sig
 fn sigabrt_with_a_core_limit_of_0() {
     let setup = CoreSetup::read();
     let (sc, r) = run("abort", None);
+    let (kernel, pattern, ending, exitcode) = (r.kernel, &setup.pattern, &r.ending, &r.exitcode);
     let Kernel::Killed(sig, core) = r.kernel else {
-        sc.fail(&format!("abort() kills the child with a signal; waitid said {:?}", r.kernel))
+        sc.fail(&say!(
+            "abort() kills the child with a signal; waitid said {kernel:?}",
+            "abort() 用一个信号杀死子进程；waitid 报告的是 {kernel:?}"
+        ))
     };
-    sc.expect_eq(sig, Signal::SIGABRT, "abort() kills with SIGABRT");
+    sc.expect_eq(sig, Signal::SIGABRT, &say!("abort() kills with SIGABRT", "abort() 用 SIGABRT 杀死进程"));
     if setup.kernel_writes_files() {
         sc.expect(
             !core,
-            &format!("with core_pattern {:?} and a soft RLIMIT_CORE of 0, no core is dumped", setup.pattern),
+            &say!(
+                "with core_pattern {pattern:?} and a soft RLIMIT_CORE of 0, no core is dumped",
+                "core_pattern 为 {pattern:?}、软 RLIMIT_CORE 为 0 时，不转储 core"
+            ),
         );
     }
     decoded_right(&sc, &r);
     sc.claim_verdict(
         "exitcode-minus-n",
         Verdict::when(minus_n_holds(&r)),
-        &format!("abort(): {}; exitcode {} (core_pattern {:?})", r.ending, r.exitcode, setup.pattern),
+        &say!(
+            "abort(): {ending}; exitcode {exitcode} (core_pattern {pattern:?})",
+            "abort()：“{ending}”；exitcode {exitcode}（core_pattern {pattern:?}）"
+        ),
     );
 }
 
@@ -289,41 +343,56 @@ fn sigabrt_with_a_core_limit_of_0() {
 #[test]
 fn sigabrt_with_a_raised_core_limit_dumps_core_outside_the_working_tree() {
     let setup = CoreSetup::read();
-    let here = std::env::current_dir().expect("the test's directory");
+    let here = std::env::current_dir()
+        .unwrap_or_else(|e| panic!("{}: {e:?}", say!("the test's directory", "测试所在的目录")));
     let before = cores_in(&here);
     let (sc, r) = run("abort-core", None);
+    let (kernel, pattern, ending, exitcode) = (r.kernel, &setup.pattern, &r.ending, &r.exitcode);
     let Kernel::Killed(sig, core) = r.kernel else {
-        sc.fail(&format!("abort() kills the child with a signal; waitid said {:?}", r.kernel))
+        sc.fail(&say!(
+            "abort() kills the child with a signal; waitid said {kernel:?}",
+            "abort() 用一个信号杀死子进程；waitid 报告的是 {kernel:?}"
+        ))
     };
-    sc.expect_eq(sig, Signal::SIGABRT, "abort() kills with SIGABRT");
+    sc.expect_eq(sig, Signal::SIGABRT, &say!("abort() kills with SIGABRT", "abort() 用 SIGABRT 杀死进程"));
     let core_file = sc.note(r.parent, "core_file");
     let dir = sc.note(r.parent, "core_dir_removed");
     if setup.in_the_dumpers_directory() && setup.hard_unlimited {
         sc.expect(
             core,
-            &format!(
-                "with core_pattern {:?} and the soft limit raised, a core is dumped (CLD_DUMPED, core bit set)",
-                setup.pattern
+            &say!(
+                "with core_pattern {pattern:?} and the soft limit raised, a core is dumped (CLD_DUMPED, core bit set)",
+                "core_pattern 为 {pattern:?}、软限制已提高时，会转储 core（CLD_DUMPED，core 位被置上）"
             ),
         );
         sc.expect(
             core_file.starts_with("core"),
-            &format!("the core file is in the child's directory {dir}: the lab found {core_file:?}"),
+            &say!(
+                "the core file is in the child's directory {dir}: the lab found {core_file:?}",
+                "core 文件在子进程的目录 {dir} 中：实验程序找到的是 {core_file:?}"
+            ),
         );
     }
     decoded_right(&sc, &r);
-    sc.expect(!Path::new(&dir).exists(), &format!("the core's directory {dir} has been removed"));
+    sc.expect(
+        !Path::new(&dir).exists(),
+        &say!("the core's directory {dir} has been removed", "core 所在的目录 {dir} 已被删除"),
+    );
     let after = cores_in(&here);
+    let cwd = here.display();
     sc.expect(
         after.iter().all(|c| before.contains(c)),
-        &format!("no core file appeared in the working directory {} ({after:?})", here.display()),
+        &say!(
+            "no core file appeared in the working directory {cwd} ({after:?})",
+            "工作目录 {cwd} 中没有出现 core 文件（{after:?}）"
+        ),
     );
     sc.claim_verdict(
         "exitcode-minus-n",
         Verdict::when(minus_n_holds(&r)),
-        &format!(
-            "abort() with the core limit raised: {}; exitcode {}; core file: {core_file} (core_pattern {:?})",
-            r.ending, r.exitcode, setup.pattern
+        &say!(
+            "abort() with the core limit raised: {ending}; exitcode {exitcode}; core file: {core_file} (core_pattern {pattern:?})",
+            "提高 core 限制后 abort()：“{ending}”；exitcode {exitcode}；core 文件：{core_file}（core_pattern {pattern:?}）"
         ),
     );
 }
@@ -336,11 +405,19 @@ fn sigabrt_with_a_raised_core_limit_dumps_core_outside_the_working_tree() {
 #[case::the_shells_child_is_killed("sh-child-killed", Kernel::Exited(128 + 9))]
 fn the_shell_turns_a_killed_child_into_exit_status_128_plus_n(#[case] how: &str, #[case] kernel: Kernel) {
     let (sc, r) = run(how, None);
-    sc.expect_eq(r.kernel, kernel, &format!("after {how}, waitid's si_code and si_status say"));
+    let (ending, exitcode) = (&r.ending, &r.exitcode);
+    sc.expect_eq(
+        r.kernel,
+        kernel,
+        &say!(
+            "after {how}, waitid's si_code and si_status say",
+            "{how} 之后，waitid 的 si_code 和 si_status 报告"
+        ),
+    );
     decoded_right(&sc, &r);
     sc.claim_verdict(
         "exitcode-minus-n",
         Verdict::when(minus_n_holds(&r)),
-        &format!("{how}: {}; exitcode {}", r.ending, r.exitcode),
+        &say!("{how}: {ending}; exitcode {exitcode}", "{how}：“{ending}”；exitcode {exitcode}"),
     );
 }
