@@ -1,7 +1,8 @@
 //! The failure report in the student's language (`cargo lab --lang zh` passes `PROCLAB_LANG=zh`
 //! to the specs): the same lines in the same order in English and in Chinese — only the words
 //! differ —, the marker `── proclab:` the same in both, the tree as `/proc` shows it.
-//! One test: the language is the whole process's, and these runs must not overlap.
+//! Each test chooses the language of its own thread (`i18n::set_for_this_thread`), so these run
+//! side by side with the other suites.
 
 use harness::prelude::*;
 use i18n::Lang;
@@ -18,7 +19,7 @@ fn failure_of(f: impl FnOnce()) -> String {
 
 /// A hang (the probe loops; the spec waits for a note it never writes) in `lang`.
 fn hang(lang: Lang) -> String {
-    i18n::set(lang);
+    i18n::set_for_this_thread(Some(lang));
     failure_of(|| {
         let mut sc = Scenario::start(probe(), &["hang"]);
         sc.set_deadline(Duration::from_millis(300));
@@ -31,7 +32,7 @@ fn hang(lang: Lang) -> String {
 
 /// A child that fell through into its parent's code, caught by the parts check, in `lang`.
 fn stranger(lang: Lang) -> String {
-    i18n::set(lang);
+    i18n::set_for_this_thread(Some(lang));
     failure_of(|| {
         let sc = Scenario::start(probe(), &["fall-through"]);
         sc.role("probe");
@@ -55,9 +56,9 @@ fn layout(report: &str, lang: Lang) -> Vec<(Option<usize>, bool)> {
 }
 
 #[test]
-fn a_report_has_the_same_lines_in_english_and_in_chinese() {
+fn a_hang_reads_the_same_in_english_and_in_chinese() {
     let (en, zh) = (hang(Lang::En), hang(Lang::Zh));
-    i18n::set(Lang::En);
+    i18n::set_for_this_thread(Some(Lang::En));
     for r in [&en, &zh] {
         assert!(r.contains("── proclab: harness-probe"), "the marker is the same in every language:\n{r}");
     }
@@ -74,9 +75,12 @@ fn a_report_has_the_same_lines_in_english_and_in_chinese() {
     assert!(zh.contains("\n跟踪记录：\n") && zh.contains(" 是 probe\n"), "{zh}");
     assert!(!zh.contains("expected:") && !zh.contains("observed") && !zh.contains("trace:"), "{zh}");
     assert_eq!(layout(&en, Lang::En), layout(&zh, Lang::Zh), "the same lines in both languages:\n{en}\n{zh}");
+}
 
+#[test]
+fn a_stranger_reads_the_same_in_english_and_in_chinese() {
     let (en, zh) = (stranger(Lang::En), stranger(Lang::Zh));
-    i18n::set(Lang::En);
+    i18n::set_for_this_thread(Some(Lang::En));
     assert!(en.contains("expected: only the process(es)") && en.contains("stopped there too"), "{en}");
     assert!(zh.contains("预期：只有进程") && zh.contains("也停在了那里"), "{zh}");
     assert!(zh.contains("（是不是子进程一路执行进了父进程的代码？）"), "{zh}");

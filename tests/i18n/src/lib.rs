@@ -75,9 +75,25 @@ pub fn set(lang: Lang) {
     CURRENT.store(if lang == Lang::Zh { 2 } else { 1 }, Ordering::Relaxed);
 }
 
-/// The language of this process's messages: as [`set`], else `PROCLAB_LANG`, else English.
+thread_local! {
+    /// This thread's own choice, over the process's: 0 none, 1 English, 2 Chinese.
+    static THREAD: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+}
+
+/// Chooses the language of the messages this thread makes, over the process's choice (`None`
+/// gives it back): tests that compare a report in both languages run side by side with others.
+pub fn set_for_this_thread(lang: Option<Lang>) {
+    THREAD.with(|t| t.set(lang.map_or(0, |l| if l == Lang::Zh { 2 } else { 1 })));
+}
+
+/// The language of this thread's messages: as [`set_for_this_thread`], else as [`set`], else
+/// `PROCLAB_LANG`, else English.
 pub fn current() -> Lang {
-    match CURRENT.load(Ordering::Relaxed) {
+    let chosen = match THREAD.with(|t| t.get()) {
+        0 => CURRENT.load(Ordering::Relaxed),
+        n => n,
+    };
+    match chosen {
         1 => Lang::En,
         2 => Lang::Zh,
         _ => std::env::var("PROCLAB_LANG").ok().and_then(|v| Lang::parse(&v)).unwrap_or(Lang::En),
@@ -252,10 +268,29 @@ pub fn keys(ftl: &str) -> Vec<(String, Vec<String>)> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_thread_may_speak_its_own_language() {
+        use super::{Lang, current, set_for_this_thread};
+        let other = std::thread::spawn(|| {
+            set_for_this_thread(Some(Lang::Zh));
+            current()
+        });
+        assert_eq!(other.join().unwrap(), Lang::Zh);
+        set_for_this_thread(Some(Lang::En));
+        assert_eq!(current(), Lang::En);
+        set_for_this_thread(None);
+    }
+
+    #[test]
     fn the_examples_of_the_crate_doc_hold() {
         use super::{Lang, text_in};
-        assert_eq!(text_in(Lang::Zh, "verdict-hint-more", &[("lab", "2".into())]), "（更多提示：cargo lab hint 2）");
-        assert_eq!(text_in(Lang::En, "verdict-hint-more", &[("lab", "2".into())]), "(more: cargo lab hint 2)");
+        assert_eq!(
+            text_in(Lang::Zh, "verdict-hint-more", &[("lab", "2".into())]),
+            "（更多提示：cargo lab hint 2）"
+        );
+        assert_eq!(
+            text_in(Lang::En, "verdict-hint-more", &[("lab", "2".into())]),
+            "(more: cargo lab hint 2)"
+        );
     }
 
     use super::*;
