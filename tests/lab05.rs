@@ -47,15 +47,19 @@ fn parent_ran_its_exit_path(sc: &Scenario) -> bool {
 #[case::guarded(&[])]
 fn the_normal_exit_path_stops_every_worker(#[case] args: &[&str]) {
     let (sc, parent, workers) = started(args);
-    sc.show("the parent at work, its workers printing");
-    sc.step("the parent's work is done: its exit path SIGTERMs every worker and waits for it");
+    sc.show(&say!("the parent at work, its workers printing", "父进程在工作，它的工作进程在打印"));
+    sc.step(&say!(
+        "the parent's work is done: its exit path SIGTERMs every worker and waits for it",
+        "父进程的工作做完了：它的退出路径向每个工作进程发送 SIGTERM，并等待它结束"
+    ));
     sc.release();
-    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), &say!("the parent exits normally", "父进程正常退出"));
     let t = sc.snapshot();
-    let out = sc.until_stdout("the parent prints that it is exiting", |o| {
-        o.contains("parent: all workers stopped, exiting")
-    });
-    sc.show("after the parent's exit");
+    let out = sc
+        .until_stdout(&say!("the parent prints that it is exiting", "父进程打印它正在退出"), |o| {
+            o.contains("parent: all workers stopped, exiting")
+        });
+    sc.show(&say!("after the parent's exit", "父进程退出之后"));
     let all_gone = workers.iter().all(|&w| t.gone(w));
     let by_parent = workers
         .iter()
@@ -63,23 +67,36 @@ fn the_normal_exit_path_stops_every_worker(#[case] args: &[&str]) {
     if args == ["--daemon-only"] {
         // The post's program (daemon=True, no guard). 000: on a normal run the children exit
         // along with the main process; 003: a daemon child ends when its parent does.
-        let seen = format!(
-            "the parent {parent} ended normally; its exit path SIGTERMed its workers {workers:?} and reaped them: {} gone when it had exited",
-            if all_gone { "all" } else { "not all" }
+        let gone = if all_gone { say!("all", "全都") } else { say!("not all", "并非全都") };
+        let seen = say!(
+            "the parent {parent} ended normally; its exit path SIGTERMed its workers {workers:?} and reaped them: {gone} gone when it had exited",
+            "父进程 {parent} 正常结束；它的退出路径向工作进程 {workers:?} 发送 SIGTERM 并回收了它们：父进程退出时，它们{gone}已消失"
         );
         sc.claim_verdict("daemon-normal-exit", Verdict::when(all_gone && by_parent), &seen);
         sc.claim_verdict("daemon-dies-with-parent", Verdict::when(all_gone), &seen);
     }
-    sc.expect(all_gone, &format!("every worker {workers:?} is gone when the parent has exited"));
+    sc.expect(
+        all_gone,
+        &say!(
+            "every worker {workers:?} is gone when the parent has exited",
+            "父进程退出时，每个工作进程 {workers:?} 都已消失"
+        ),
+    );
     let reaped_by_sandbox: Vec<i32> = workers.iter().copied().filter(|&w| sc.exit_now(w).is_some()).collect();
     sc.expect(
         reaped_by_sandbox.is_empty(),
-        &format!("the parent reaped its workers itself (the sandbox reaped {reaped_by_sandbox:?})"),
+        &say!(
+            "the parent reaped its workers itself (the sandbox reaped {reaped_by_sandbox:?})",
+            "父进程自己回收了它的工作进程（由沙箱回收的：{reaped_by_sandbox:?}）"
+        ),
     );
     for &w in &workers {
         sc.expect(
             out.contains(&format!("parent: worker {w} stopped: Signaled(Pid({w}), SIGTERM, false)")),
-            &format!("the parent reports worker {w} stopped by its SIGTERM"),
+            &say!(
+                "the parent reports worker {w} stopped by its SIGTERM",
+                "父进程报告工作进程 {w} 被它发出的 SIGTERM 终止"
+            ),
         );
     }
     sc.until_empty();
@@ -95,52 +112,78 @@ fn the_normal_exit_path_stops_every_worker(#[case] args: &[&str]) {
 fn daemon_workers_outlive_a_killed_parent(#[case] sig: Signal) {
     let (sc, parent, workers) = started(&["--daemon-only"]);
     let sandbox = sc.sandbox_pid();
-    sc.show("the parent at work, its workers printing");
-    sc.step(&format!("the parent is killed with {sig} while it works: its exit path never runs"));
+    sc.show(&say!("the parent at work, its workers printing", "父进程在工作，它的工作进程在打印"));
+    sc.step(&say!(
+        "the parent is killed with {sig} while it works: its exit path never runs",
+        "父进程在工作时被 {sig} 杀死：它的退出路径根本不会执行"
+    ));
     sc.signal(parent, sig);
-    sc.expect_eq(sc.exit_of(parent), Exit::Signal(sig as i32, false), "the parent dies of the signal");
-    let died = sc.reaped_at(parent).unwrap_or_else(|| sc.fail("the sandbox has reaped the parent"));
-    sc.show("after the parent's death");
+    sc.expect_eq(
+        sc.exit_of(parent),
+        Exit::Signal(sig as i32, false),
+        &say!("the parent dies of the signal", "父进程死于这个信号"),
+    );
+    let died = sc
+        .reaped_at(parent)
+        .unwrap_or_else(|| sc.fail(&say!("the sandbox has reaped the parent", "沙箱已回收父进程")));
+    sc.show(&say!("after the parent's death", "父进程死后"));
     let t = sc.snapshot();
     let alive: Vec<i32> = workers.iter().copied().filter(|&w| t.alive(w)).collect();
-    let how = if sig == Signal::SIGKILL { "kill -9" } else { "an unhandled SIGTERM" };
+    let how = if sig == Signal::SIGKILL {
+        say!("kill -9", "被 kill -9 杀死")
+    } else {
+        say!("an unhandled SIGTERM", "死于一个它没有处理的 SIGTERM")
+    };
+    let (alive_n, adopter) =
+        (alive.len(), t.ppid(workers[0]).map_or("-".to_string(), |p| say!("the sandbox {p}", "沙箱 {p}")));
     // 003: a daemon child ends when its parent ends.
     sc.claim_verdict(
         "daemon-dies-with-parent",
         Verdict::when(alive.is_empty()),
-        &format!(
-            "after {how} of parent {parent}, {} of its daemon workers {workers:?} were still alive, adopted by {}",
-            alive.len(),
-            t.ppid(workers[0]).map_or("-".to_string(), |p| format!("the sandbox {p}"))
+        &say!(
+            "after {how} of parent {parent}, {alive_n} of its daemon workers {workers:?} were still alive, adopted by {adopter}",
+            "父进程 {parent} {how}，此后它的 daemon 工作进程 {workers:?} 中仍有 {alive_n} 个活着，收养它们的是{adopter}"
         ),
     );
     sc.expect(
         workers.iter().all(|&w| t.alive(w) && t.ppid(w) == Some(sandbox)),
-        &format!("every worker {workers:?} is alive, an orphan adopted by the sandbox {sandbox}"),
+        &say!(
+            "every worker {workers:?} is alive, an orphan adopted by the sandbox {sandbox}",
+            "每个工作进程 {workers:?} 都活着，是被沙箱 {sandbox} 收养的孤儿进程"
+        ),
     );
-    sc.step("the orphans keep working: each prints again after the parent died");
+    sc.step(&say!(
+        "the orphans keep working: each prints again after the parent died",
+        "孤儿进程继续工作：父进程死后，每个都又打印了"
+    ));
     let again: Vec<(i32, String)> = workers.iter().map(|&w| (w, sc.note_after(w, "printed", died))).collect();
-    sc.show("the orphans, still at work");
+    sc.show(&say!("the orphans, still at work", "仍在工作的孤儿进程"));
     let printing = again.iter().filter(|(_, n)| n.parse::<u64>().is_ok_and(|n| n >= 2)).count();
     if sig == Signal::SIGKILL {
+        let total = workers.len();
         // 000: after kill -9 of the main process the other children go on running.
         sc.claim_verdict(
             "kill9-orphans",
             Verdict::when(alive.len() == workers.len() && printing == workers.len()),
-            &format!(
-                "after kill -9 of parent {parent}, {} of {} workers were alive, orphans adopted by the sandbox {sandbox}, and {printing} printed again",
-                alive.len(),
-                workers.len()
+            &say!(
+                "after kill -9 of parent {parent}, {alive_n} of {total} workers were alive, orphans adopted by the sandbox {sandbox}, and {printing} printed again",
+                "父进程 {parent} 被 kill -9 杀死之后，{total} 个工作进程中有 {alive_n} 个活着，是被沙箱 {sandbox} 收养的孤儿进程，其中 {printing} 个又打印了"
             ),
         );
     }
     for (w, n) in again {
         sc.expect(
             n.parse::<u64>().is_ok_and(|n| n >= 2),
-            &format!("worker {w} printed again (its line {n}) after the parent had been reaped"),
+            &say!(
+                "worker {w} printed again (its line {n}) after the parent had been reaped",
+                "父进程被回收之后，工作进程 {w} 又打印了（它的第 {n} 行）"
+            ),
         );
     }
-    sc.expect(!parent_ran_its_exit_path(&sc), "the parent's exit path never ran");
+    sc.expect(
+        !parent_ran_its_exit_path(&sc),
+        &say!("the parent's exit path never ran", "父进程的退出路径从未执行"),
+    );
 }
 
 /// The exercise: guarded workers end when their parent is killed, and the sandbox (their new
@@ -151,27 +194,56 @@ fn daemon_workers_outlive_a_killed_parent(#[case] sig: Signal) {
 #[case::sigterm_unhandled(Signal::SIGTERM)]
 fn guarded_workers_die_with_a_killed_parent(#[case] sig: Signal) {
     let (sc, parent, workers) = started(&[]);
-    sc.show("the parent at work, its guarded workers printing");
-    sc.step(&format!("the parent is killed with {sig}: its exit path never runs"));
+    sc.show(&say!(
+        "the parent at work, its guarded workers printing",
+        "父进程在工作，它带防护的工作进程在打印"
+    ));
+    sc.step(&say!(
+        "the parent is killed with {sig}: its exit path never runs",
+        "父进程被 {sig} 杀死：它的退出路径根本不会执行"
+    ));
     sc.signal(parent, sig);
-    sc.expect_eq(sc.exit_of(parent), Exit::Signal(sig as i32, false), "the parent dies of the signal");
-    sc.step("every worker must end by itself, and the sandbox, its new parent, reaps it");
-    sc.until(&format!("every worker {workers:?} has ended after its parent's death and been reaped"), |t| {
-        workers.iter().all(|&w| t.gone(w))
-    });
+    sc.expect_eq(
+        sc.exit_of(parent),
+        Exit::Signal(sig as i32, false),
+        &say!("the parent dies of the signal", "父进程死于这个信号"),
+    );
+    sc.step(&say!(
+        "every worker must end by itself, and the sandbox, its new parent, reaps it",
+        "每个工作进程都必须自己结束，再由它的新父进程——沙箱——回收"
+    ));
+    sc.until(
+        &say!(
+            "every worker {workers:?} has ended after its parent's death and been reaped",
+            "父进程死后，每个工作进程 {workers:?} 都已结束并被回收"
+        ),
+        |t| workers.iter().all(|&w| t.gone(w)),
+    );
     for &w in &workers {
         let how = sc.exit_of(w);
-        sc.expect(ended_cleanly(how), &format!("the sandbox reaped worker {w}: {how} (no panic, no crash)"));
+        sc.expect(
+            ended_cleanly(how),
+            &say!(
+                "the sandbox reaped worker {w}: {how} (no panic, no crash)",
+                "沙箱回收了工作进程 {w}：{how}（没有 panic，也没有崩溃）"
+            ),
+        );
     }
     let last = workers.iter().filter_map(|&w| sc.reaped_at(w)).max().unwrap_or(0);
     let lag_ms = (last - sc.reaped_at(parent).unwrap_or(last)) / 1_000_000;
     sc.expect(
         lag_ms < sc.deadline().as_millis() as i128,
-        &format!("the last worker was reaped {lag_ms} ms after the parent"),
+        &say!(
+            "the last worker was reaped {lag_ms} ms after the parent",
+            "最后一个工作进程在父进程之后 {lag_ms} 毫秒被回收"
+        ),
     );
     sc.expect(
         !parent_ran_its_exit_path(&sc),
-        "the parent's exit path never ran (the workers ended on their own)",
+        &say!(
+            "the parent's exit path never ran (the workers ended on their own)",
+            "父进程的退出路径从未执行（工作进程是自己结束的）"
+        ),
     );
     sc.until_empty();
 }
@@ -193,26 +265,48 @@ fn a_worker_whose_parent_died_before_it_armed_its_guard_still_ends(#[values(fals
         sc.paused(NOT_ARMED);
     }
     sc.paused(WORKING);
-    sc.show("every worker is held before it arms its guard");
-    sc.step("the parent is killed with SIGKILL before any worker has armed its guard");
+    sc.show(&say!("every worker is held before it arms its guard", "每个工作进程都在设置防护之前被暂停"));
+    sc.step(&say!(
+        "the parent is killed with SIGKILL before any worker has armed its guard",
+        "在任何工作进程设置好防护之前，父进程被 SIGKILL 杀死"
+    ));
     sc.signal(parent, Signal::SIGKILL);
-    sc.expect_eq(sc.exit_of(parent), Exit::Signal(9, false), "the parent dies of SIGKILL");
+    sc.expect_eq(
+        sc.exit_of(parent),
+        Exit::Signal(9, false),
+        &say!("the parent dies of SIGKILL", "父进程死于 SIGKILL"),
+    );
     let t = sc.snapshot();
     sc.expect(
         workers.iter().all(|&w| t.alive(w) && t.ppid(w) == Some(sandbox)),
-        &format!("every worker {workers:?} is alive and already adopted by the sandbox {sandbox}"),
+        &say!(
+            "every worker {workers:?} is alive and already adopted by the sandbox {sandbox}",
+            "每个工作进程 {workers:?} 都活着，并且已被沙箱 {sandbox} 收养"
+        ),
     );
-    sc.step("the workers go on and arm their guard, after their parent's death");
+    sc.step(&say!(
+        "the workers go on and arm their guard, after their parent's death",
+        "工作进程继续执行，在父进程死后才设置防护"
+    ));
     for _ in 0..WORKERS {
         sc.release();
     }
     sc.until(
-        &format!("every worker {workers:?} notices its parent is already gone, ends, and is reaped"),
+        &say!(
+            "every worker {workers:?} notices its parent is already gone, ends, and is reaped",
+            "每个工作进程 {workers:?} 都发现父进程早已不在，于是结束并被回收"
+        ),
         |t| workers.iter().all(|&w| t.gone(w)),
     );
     for &w in &workers {
         let how = sc.exit_of(w);
-        sc.expect(ended_cleanly(how), &format!("the sandbox reaped worker {w}: {how} (no panic, no crash)"));
+        sc.expect(
+            ended_cleanly(how),
+            &say!(
+                "the sandbox reaped worker {w}: {how} (no panic, no crash)",
+                "沙箱回收了工作进程 {w}：{how}（没有 panic，也没有崩溃）"
+            ),
+        );
     }
     sc.until_empty();
 }
@@ -227,32 +321,64 @@ fn a_worker_whose_parent_died_before_it_armed_its_guard_still_ends(#[values(fals
 fn a_parent_that_dies_between_the_check_and_the_arming_still_ends_its_workers() {
     const GATE: &str = "prctl(PR_SET_PDEATHSIG)";
     let sc = Scenario::start_with(lab!(), &[], Setup::default().gate_pdeathsig());
-    sc.when_stuck(Where::Asleep, "does the worker arm PR_SET_PDEATHSIG first and check getppid() after?");
+    sc.when_stuck(
+        Where::Asleep,
+        &say!(
+            "does the worker arm PR_SET_PDEATHSIG first and check getppid() after?",
+            "工作进程是否先设置 PR_SET_PDEATHSIG，之后再检查 getppid()？"
+        ),
+    );
     let parent = sc.role("parent");
     let workers = sc.roles("worker", WORKERS);
     let gated = |pid: i32| sc.events().iter().any(|e| e.pid == pid && e.kind == Kind::Pause(GATE.into()));
-    sc.until("every worker is stopped at its prctl(PR_SET_PDEATHSIG), or at work without one", |t| {
-        workers.iter().all(|&w| {
-            (gated(w) && t.get(w).is_some_and(|p| p.at_pause()))
-                || sc.notes_now("printed").iter().any(|(p, _, _)| *p == w)
-        })
-    });
+    sc.until(
+        &say!(
+            "every worker is stopped at its prctl(PR_SET_PDEATHSIG), or at work without one",
+            "每个工作进程都停在它的 prctl(PR_SET_PDEATHSIG) 处，或者根本没有这一调用、已在工作"
+        ),
+        |t| {
+            workers.iter().all(|&w| {
+                (gated(w) && t.get(w).is_some_and(|p| p.at_pause()))
+                    || sc.notes_now("printed").iter().any(|(p, _, _)| *p == w)
+            })
+        },
+    );
     sc.paused(WORKING);
-    sc.step("every worker is held just before prctl(PR_SET_PDEATHSIG); the parent is killed with SIGKILL");
+    sc.step(&say!(
+        "every worker is held just before prctl(PR_SET_PDEATHSIG); the parent is killed with SIGKILL",
+        "每个工作进程都被暂停在 prctl(PR_SET_PDEATHSIG) 之前；父进程被 SIGKILL 杀死"
+    ));
     sc.signal(parent, Signal::SIGKILL);
-    sc.expect_eq(sc.exit_of(parent), Exit::Signal(9, false), "the parent dies of SIGKILL");
-    sc.step("the workers arm PR_SET_PDEATHSIG now — too late for it — and go on");
+    sc.expect_eq(
+        sc.exit_of(parent),
+        Exit::Signal(9, false),
+        &say!("the parent dies of SIGKILL", "父进程死于 SIGKILL"),
+    );
+    sc.step(&say!(
+        "the workers arm PR_SET_PDEATHSIG now — too late for it — and go on",
+        "工作进程现在才设置 PR_SET_PDEATHSIG——为时已晚——然后继续执行"
+    ));
     for &w in &workers {
         if gated(w) {
             sc.release_pid(w);
         }
     }
-    sc.until(&format!("every worker {workers:?} notices its parent is gone, ends, and is reaped"), |t| {
-        workers.iter().all(|&w| t.gone(w))
-    });
+    sc.until(
+        &say!(
+            "every worker {workers:?} notices its parent is gone, ends, and is reaped",
+            "每个工作进程 {workers:?} 都发现父进程已不在，于是结束并被回收"
+        ),
+        |t| workers.iter().all(|&w| t.gone(w)),
+    );
     for &w in &workers {
         let how = sc.exit_of(w);
-        sc.expect(ended_cleanly(how), &format!("the sandbox reaped worker {w}: {how} (no panic, no crash)"));
+        sc.expect(
+            ended_cleanly(how),
+            &say!(
+                "the sandbox reaped worker {w}: {how} (no panic, no crash)",
+                "沙箱回收了工作进程 {w}：{how}（没有 panic，也没有崩溃）"
+            ),
+        );
     }
     sc.until_empty();
 }
