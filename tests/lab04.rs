@@ -327,6 +327,51 @@ fn a_handler_that_stops_at_0_returns_while_another_child_is_alive() {
     sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
 }
 
+/// A child that is stopped or continued sends SIGCHLD too — unless the handler was installed
+/// with `SA_NOCLDSTOP` (measured here: without it, SIGSTOP and SIGCONT each ran the handler,
+/// which had nothing to reap). The spec stops (SIGSTOP) and continues (SIGCONT) the survivor
+/// while the parent is held inside its `println!`, waits until the parent has no SIGCHLD
+/// pending and is back there, then lets both go: the handler must have run once more in all,
+/// for the survivor's exit.
+#[test]
+fn a_child_stopped_and_continued_does_not_run_the_handler_sa_nocldstop() {
+    let sc = Scenario::start_with(
+        lab!(),
+        &["handler", "--survivor", "-n", "1", "--spread-ms", "0"],
+        Setup::default().hold_println("the handler ran"),
+    );
+    let parent = sc.role("parent");
+    let survivor = sc.role("survivor");
+    sc.role("child");
+    sc.paused("the survivor keeps running");
+    sc.paused("println: the handler ran");
+    let before = num(&sc, &sc.note(parent, "handler-runs"));
+    sc.step("the parent is held inside its println!; the spec stops the survivor (SIGSTOP), then continues it (SIGCONT)");
+    sc.signal(survivor, Signal::SIGSTOP);
+    sc.until_proc("the survivor is stopped (state T)", survivor, |p| p.state == 'T');
+    sc.signal(survivor, Signal::SIGCONT);
+    // Back in its pause, the survivor has been through the kernel's "continued" notification:
+    // without SA_NOCLDSTOP, a SIGCHLD is on its way to the parent by now.
+    sc.until_proc("the survivor runs again: back at its pause (state S)", survivor, |p| p.at_pause());
+    sc.until_proc(
+        "the parent has no SIGCHLD pending and waits inside its println! again (any handler run has returned)",
+        parent,
+        |p| p.at_pause() && !p.has_pending(Signal::SIGCHLD),
+    );
+    sc.step("the parent goes on; the survivor exits: one SIGCHLD");
+    sc.release_pid(parent);
+    sc.release_pid(survivor);
+    sc.expect_eq(sc.exit_of(parent), Exit::Code(0), "the parent exits normally");
+    let total = num(&sc, &sc.note(parent, "handler-runs-total"));
+    let more = total - before;
+    sc.expect(
+        more == 1,
+        &format!(
+            "after its println! the handler runs once more, for the survivor's exit only: installed with SA_NOCLDSTOP, it does not run when a child is stopped or continued — observed {more} more run(s) ({before} before, {total} in all)"
+        ),
+    );
+}
+
 /// "The signal interrupted the parent's sleep" is Python 2. The system calls nanosleep(2) and
 /// sleep(3) do return early (EINTR, time left); Rust's std::thread::sleep sleeps again for the
 /// rest, like Python ≥ 3.5. The handler, installed once with sigaction, runs all three times.

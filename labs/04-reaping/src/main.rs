@@ -153,8 +153,8 @@ fn by_handler(kids: &Kids, blocked: bool, survivor: bool, post_loop: bool, reset
     // ANCHOR: install
     let handler = if post_loop { post_on_sigchld } else { on_sigchld };
     // sigaction, not signal(): the handler stays installed after it runs (no SA_RESETHAND).
-    // SA_NOCLDSTOP: no SIGCHLD when a child is merely stopped. SA_RESTART: interrupted
-    // read()/write() resume instead of failing with EINTR.
+    // SA_NOCLDSTOP: no SIGCHLD when a child is merely stopped or continued. SA_RESTART:
+    // interrupted read()/write() resume instead of failing with EINTR.
     let mut flags = SaFlags::SA_RESTART | SaFlags::SA_NOCLDSTOP;
     if reset_hand {
         flags |= SaFlags::SA_RESETHAND; // one-shot: the handler is gone after its first run
@@ -203,6 +203,7 @@ fn by_handler(kids: &Kids, blocked: bool, survivor: bool, post_loop: bool, reset
     if let Some(pid) = survivor {
         sleep_until_reaped(n + 1, None);
         println!("the survivor {pid} has exited and been reaped");
+        labkit::note_num("handler-runs-total", HANDLER_RUNS.load(SeqCst) as i64);
         labkit::note_num("waitpid-calls-total", WAITPID_CALLS.load(SeqCst) as i64);
     }
     report(n, exits);

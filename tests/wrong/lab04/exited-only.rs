@@ -199,6 +199,7 @@ fn by_handler(kids: &Kids, blocked: bool, survivor: bool, post_loop: bool, reset
     if let Some(pid) = survivor {
         sleep_until_reaped(n + 1, None);
         println!("the survivor {pid} has exited and been reaped");
+        labkit::note_num("handler-runs-total", HANDLER_RUNS.load(SeqCst) as i64);
         labkit::note_num("waitpid-calls-total", WAITPID_CALLS.load(SeqCst) as i64);
     }
     report(n, exits);
