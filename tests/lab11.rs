@@ -43,7 +43,7 @@ fn sigkill_and_sigstop_cannot_be_caught_ignored_or_blocked() {
         sc.expect_eq(
             sc.note(me, &format!("ignore-{sig}")),
             "EINVAL".to_string(),
-            &format!("sigaction({sig}, SIG_IGN)"),
+            &say!("sigaction({sig}, SIG_IGN)", "sigaction({sig}, SIG_IGN)（忽略）"),
         );
         sc.expect_eq(
             sc.note(me, &format!("block-{sig}")),
