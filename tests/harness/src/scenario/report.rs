@@ -213,7 +213,8 @@ impl Scenario {
                 observed = format!("{observed:?}")
             ));
         } else if self.narrate {
-            println!("  ✓ {what}: {observed:?}");
+            let colon = if crate::say::chinese() { "：" } else { ": " };
+            println!("  ✓ {what}{colon}{observed:?}");
         }
     }
 

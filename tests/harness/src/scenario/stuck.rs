@@ -103,7 +103,16 @@ pub fn headline(
             s
         })
         .collect();
-    Some(parts.join(&t!("stuck-and")))
+    let and = t!("stuck-and");
+    // A part that ends in its question mark needs no joiner before the next ("？；" reads badly).
+    let mut line = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            line.push_str(if line.ends_with('？') { "" } else { &and });
+        }
+        line.push_str(part);
+    }
+    Some(line)
 }
 
 impl Scenario {
