@@ -126,7 +126,7 @@ impl fmt::Display for Event {
             Kind::Exited(p, e) => t!("trace-reaped", pid = p, exit = e),
             Kind::Empty => t!("trace-empty"),
             Kind::Root(p) => t!("trace-root", pid = p),
-            Kind::Ready(l) => t!("trace-ready", layers = l),
+            Kind::Ready(l) => t!("trace-ready", layers = ready_in(i18n::current(), l)),
             Kind::Refused(r) => t!("trace-refused", what = r),
             Kind::SandboxError(e) => t!("trace-error", error = e),
             Kind::Synced(n) => t!("trace-synced", n = n),
@@ -136,8 +136,45 @@ impl fmt::Display for Event {
     }
 }
 
+/// The sandbox's "ready" line (written in English by the std-only sandbox binary) in `lang`.
+fn ready_in(lang: i18n::Lang, line: &str) -> String {
+    if lang != i18n::Lang::Zh {
+        return line.to_string();
+    }
+    // Longest phrases first: "not a child subreaper" before "child subreaper".
+    const WORDS: &[(&str, &str)] = &[
+        ("not a child subreaper", "不是子进程收割者"),
+        ("child subreaper", "子进程收割者"),
+        ("core files off", "不产生 core 文件"),
+        (
+            "nproc unbounded (root, and no writable pids cgroup)",
+            "进程数无上限（root，且没有可写的 pids cgroup）",
+        ),
+        ("nproc unbounded", "进程数无上限"),
+        (" (pids cgroup)", "（pids cgroup）"),
+        (" (RLIMIT_NPROC in the scenario's user namespace)", "（场景自己的用户命名空间中的 RLIMIT_NPROC）"),
+        ("nproc ", "进程数上限 "),
+        ("; ", "；"),
+    ];
+    WORDS.iter().fold(line.to_string(), |s, (en, zh)| s.replace(en, zh))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_sandbox_ready_line_reads_in_chinese() {
+        let line = "landlock,pidns; nproc 1024 (pids cgroup); core files off; child subreaper";
+        assert_eq!(super::ready_in(i18n::Lang::En, line), line);
+        assert_eq!(
+            super::ready_in(i18n::Lang::Zh, line),
+            "landlock,pidns；进程数上限 1024（pids cgroup）；不产生 core 文件；子进程收割者"
+        );
+        assert!(
+            super::ready_in(i18n::Lang::Zh, "none; nproc 9; core files off; not a child subreaper")
+                .ends_with("；不是子进程收割者")
+        );
+    }
+
     use super::*;
 
     #[test]
