@@ -418,6 +418,61 @@ mod tests {
         args
     }
 
+    /// Every sentence a lab's spec writes into its report — a step, an expectation, what a wait
+    /// waits for, a picture's title, a claim's evidence — is written in both languages with
+    /// `say!(en, zh)`, never as a bare literal or `format!` (English only).
+    #[test]
+    fn every_sentence_of_a_spec_is_said_in_both_languages() {
+        // The method, and which of its arguments is the sentence.
+        let sentence_at: &[(&str, usize)] = &[
+            (".step(", 0),
+            (".until(", 0),
+            (".until_proc(", 0),
+            (".until_stdout(", 0),
+            (".stays(", 0),
+            (".show(", 0),
+            (".expect(", 1),
+            (".expect_eq(", 2),
+            (".claim_verdict(", 2),
+            (".when_stuck(", 1),
+        ];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut specs: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("lab") && n.ends_with(".rs"))
+            })
+            .collect();
+        specs.sort();
+        assert_eq!(specs.len(), 16, "the 16 labs' specs in tests/: {specs:?}");
+        let (mut problems, mut sentences) = (Vec::new(), 0);
+        for spec in &specs {
+            let text = std::fs::read_to_string(spec).unwrap();
+            for &(method, index) in sentence_at {
+                for (at, _) in text.match_indices(method) {
+                    let args = call_arguments(&text[at + method.len()..]);
+                    let Some(arg) = args.get(index) else { continue };
+                    sentences += 1;
+                    let bare = arg.trim_start_matches('&');
+                    if bare.starts_with('"') || bare.starts_with("format!") {
+                        let line = text[..at].lines().count();
+                        let name = spec.file_name().unwrap().to_string_lossy();
+                        problems.push(format!(
+                            "{name}:{line}: {method}… {}",
+                            arg.chars().take(60).collect::<String>()
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(sentences > 500, "the scan found only {sentences} sentences: is it reading the specs?");
+        assert!(problems.is_empty(), "English only — write say!(\"…\", \"…\"):\n{}", problems.join("\n"));
+    }
+
     /// Every `t!("key", name = value, …)` of the sources passes exactly the variables its
     /// message uses, in both languages: a variable left out would print as `{$name}`.
     #[test]
