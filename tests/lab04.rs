@@ -455,6 +455,7 @@ fn a_handler_that_stops_at_0_returns_while_another_child_is_alive() {
 /// while the parent is held inside its `println!`, waits until the parent has no SIGCHLD
 /// pending and is back there, then lets both go: the handler must have run once more in all,
 /// for the survivor's exit.
+// hint: 4
 #[test]
 fn a_child_stopped_and_continued_does_not_run_the_handler_sa_nocldstop() {
     let sc = Scenario::start_with(
