@@ -116,6 +116,28 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path, edit: &dyn Fn(Vec<u8>
 /// the kit's), and everything else is built already. The copy is kept, so later runs build
 /// nothing. Returns stdout.
 fn check_starter_02(args: &[&str], lang_env: &str) -> String {
+    let (root, kit) = kit_92();
+    let out = lab()
+        .args(args)
+        .args(["check", "92"])
+        .env("LANG", lang_env)
+        .env("PROCLAB_ROOT", kit)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .current_dir(kit)
+        .assert();
+    let output = out.get_output();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+/// The kit's root, and a copy of the kit whose only lab is 02 renamed 92 (written once).
+fn kit_92() -> &'static (std::path::PathBuf, std::path::PathBuf) {
+    static KIT: std::sync::OnceLock<(std::path::PathBuf, std::path::PathBuf)> = std::sync::OnceLock::new();
+    KIT.get_or_init(make_kit_92)
+}
+
+fn make_kit_92() -> (std::path::PathBuf, std::path::PathBuf) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
     let kit = root.join("target/proclab/kit-92");
     let renamed = |b: Vec<u8>| {
@@ -150,25 +172,21 @@ fn check_starter_02(args: &[&str], lang_env: &str) -> String {
     {
         write_if_changed(&kit.join("labs/92-zombie/src/main.rs"), &out.stdout);
     }
-    let out = lab()
-        .args(args)
-        .args(["check", "92"])
-        .env("LANG", lang_env)
-        .env("PROCLAB_ROOT", &kit)
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .current_dir(&kit)
-        .assert();
-    let output = out.get_output();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout
+    (root, kit)
 }
 
 /// `cargo lab --lang zh check` speaks Chinese on the untouched starter — verdict, report, hint —
 /// with the report's lines where the English has them; `LANG=zh_CN.UTF-8` alone does the same.
 #[test]
 fn check_reports_in_chinese_with_the_layout_of_the_english() {
-    let zh = check_starter_02(&["--lang", "zh"], "C.UTF-8");
+    // The three runs side by side (cargo builds lab 92 once; each then runs its spec).
+    kit_92();
+    let (zh, en, by_locale) = std::thread::scope(|s| {
+        let zh = s.spawn(|| check_starter_02(&["--lang", "zh"], "C.UTF-8"));
+        let en = s.spawn(|| check_starter_02(&[], "C.UTF-8"));
+        let by_locale = s.spawn(|| check_starter_02(&["--color", "never"], "zh_CN.UTF-8"));
+        (zh.join().unwrap(), en.join().unwrap(), by_locale.join().unwrap())
+    });
     for says in [
         "── proclab: lab92（你在 labs/ 中的代码） ──\n预期：",
         "\n实际观察到（+",
@@ -183,7 +201,6 @@ fn check_reports_in_chinese_with_the_layout_of_the_english() {
     for english in ["expected:", "observed", "steps:", "trace:", "tests fail", "(more: "] {
         assert!(!zh.contains(english), "{english:?} left in English:\n{zh}");
     }
-    let en = check_starter_02(&[], "C.UTF-8");
     assert!(en.contains("\nexpected: ") && en.contains("✗ Lab 92: 1 of 2 tests fail"), "{en}");
     // The same lines: a report's layout does not depend on its language (the hints after the
     // verdict are the lab's own text, in each language's file).
@@ -192,6 +209,5 @@ fn check_reports_in_chinese_with_the_layout_of_the_english() {
         report.lines().map(|l| l.contains("  pgid ")).collect()
     };
     assert_eq!(shape(&en), shape(&zh), "English:\n{en}\nChinese:\n{zh}");
-    let by_locale = check_starter_02(&["--color", "never"], "zh_CN.UTF-8");
     assert!(by_locale.contains("\n预期：") && by_locale.contains("✗ 实验 92"), "{by_locale}");
 }

@@ -468,7 +468,8 @@ impl Scenario {
 
     /// The process tree now, roles attached.
     pub fn snapshot(&self) -> Tree {
-        let mut t = Tree::snapshot_in(self.host_root, self.level);
+        let known: Vec<i32> = self.seen.borrow().keys().copied().collect();
+        let mut t = Tree::snapshot_known(self.host_root, self.level, &known);
         {
             let log = self.shared.lock();
             for e in &log.events {

@@ -189,6 +189,80 @@ pub struct Tree {
     pub taken_ns: i128,
 }
 
+/// `pid`'s parent and session from /proc/PID/stat.
+fn ppid_and_session(pid: i32) -> Option<(i32, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command's closing parenthesis: state ppid pgrp session …
+    let mut f = stat.get(stat.rfind(')')? + 2..)?.split_ascii_whitespace();
+    let (_, ppid, _, sid) = (f.next()?, f.next()?.parse().ok()?, f.next()?, f.next()?.parse().ok()?);
+    Some((ppid, sid))
+}
+
+/// `host_root` and its descendants by the kernel's lists of children; `None` where there are
+/// no such lists, or the root is gone or a zombie.
+fn members_by_children(host_root: i32, known: &[i32]) -> Option<Vec<i32>> {
+    let stat = std::fs::read_to_string(format!("/proc/{host_root}/stat")).ok()?;
+    if stat.get(stat.rfind(')')? + 2..)?.starts_with(['Z', 'X']) {
+        return None;
+    }
+    let mut found = vec![host_root];
+    let mut set: std::collections::HashSet<i32> = found.iter().copied().collect();
+    let mut i = 0;
+    while i < found.len() && found.len() < 100_000 {
+        let pid = found[i];
+        i += 1;
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
+        for task in tasks.flatten() {
+            let children = match std::fs::read_to_string(task.path().join("children")) {
+                Ok(c) => c,
+                Err(_) if pid == host_root => return None, // no CONFIG_PROC_CHILDREN
+                Err(_) => continue,
+            };
+            for child in children.split_ascii_whitespace().filter_map(|c| c.parse::<i32>().ok()) {
+                if set.insert(child) {
+                    found.push(child);
+                }
+            }
+        }
+    }
+    for &pid in known {
+        if !set.contains(&pid)
+            && ppid_and_session(pid).is_some_and(|(ppid, sid)| sid == host_root || set.contains(&ppid))
+        {
+            set.insert(pid);
+            found.push(pid);
+        }
+    }
+    Some(found)
+}
+
+/// Every process of the machine whose session is `host_root`'s or whose parents lead to it.
+fn members_by_scan(host_root: i32) -> Vec<i32> {
+    let mut all: HashMap<i32, (i32, i32)> = HashMap::new(); // pid -> (ppid, sid)
+    if let Ok(iter) = procfs::process::all_processes() {
+        for p in iter.flatten() {
+            if let Ok(stat) = p.stat() {
+                all.insert(stat.pid, (stat.ppid, stat.session));
+            }
+        }
+    }
+    // Below `root` if walking up the ppid chain reaches it.
+    let member = |pid: i32| -> bool {
+        let mut cur = pid;
+        for _ in 0..4096 {
+            if cur == host_root {
+                return true;
+            }
+            match all.get(&cur) {
+                Some(&(ppid, _)) if ppid > 0 => cur = ppid,
+                _ => return false,
+            }
+        }
+        false
+    };
+    all.iter().filter(|&(&pid, &(_, sid))| sid == host_root || member(pid)).map(|(&pid, _)| pid).collect()
+}
+
 impl Tree {
     /// Reads the tree below `root` from /proc now, in the runner's numbering.
     pub fn snapshot(root: i32) -> Tree {
@@ -198,39 +272,29 @@ impl Tree {
     /// Reads the tree below the sandbox `host_root` (a pid the runner sees) from /proc now,
     /// numbered as seen at PID-namespace depth `level` (see [`read_proc_in`]).
     pub fn snapshot_in(host_root: i32, level: Option<usize>) -> Tree {
+        Self::snapshot_known(host_root, level, &[])
+    }
+
+    /// Like [`Tree::snapshot_in`], `known` being processes of the tree seen before (runner's
+    /// pids). The members are found by the kernel's lists of children
+    /// (`/proc/PID/task/TID/children`) from `host_root` down: a few files instead of every
+    /// process of the machine (0.1-0.3 ms instead of 1.3 ms with 72 processes, and a spec polls
+    /// every few ms). A process the walk missed because its parent was exiting at that moment
+    /// (its children move to the subreaper between two reads) is one seen before: `known`
+    /// brings it back. Where the kernel keeps no such lists, or the root is gone or a zombie (its
+    /// orphans went elsewhere), every process of the machine is read, and the members are the
+    /// root's session and descendants.
+    pub fn snapshot_known(host_root: i32, level: Option<usize>, known: &[i32]) -> Tree {
         let taken_ns = crate::trace::now_ns();
-        let mut all: HashMap<i32, (i32, i32)> = HashMap::new(); // pid -> (ppid, sid)
-        if let Ok(iter) = procfs::process::all_processes() {
-            for p in iter.flatten() {
-                if let Ok(stat) = p.stat() {
-                    all.insert(stat.pid, (stat.ppid, stat.session));
-                }
-            }
-        }
-        // Below `root` if walking up the ppid chain reaches it.
-        let member = |pid: i32| -> bool {
-            let mut cur = pid;
-            for _ in 0..4096 {
-                if cur == host_root {
-                    return true;
-                }
-                match all.get(&cur) {
-                    Some(&(ppid, _)) if ppid > 0 => cur = ppid,
-                    _ => return false,
-                }
-            }
-            false
-        };
+        let members = members_by_children(host_root, known).unwrap_or_else(|| members_by_scan(host_root));
         let mut procs = BTreeMap::new();
         let mut root = host_root;
-        for (&pid, &(_, sid)) in &all {
-            if sid == host_root || member(pid) {
-                if let Some(p) = read_proc_in(pid, level) {
-                    if pid == host_root {
-                        root = p.pid;
-                    }
-                    procs.insert(p.pid, p);
+        for pid in members {
+            if let Some(p) = read_proc_in(pid, level) {
+                if pid == host_root {
+                    root = p.pid;
                 }
+                procs.insert(p.pid, p);
             }
         }
         Tree { root, procs, roles: HashMap::new(), taken_ns }
