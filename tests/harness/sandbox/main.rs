@@ -351,6 +351,23 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
         if subreaper { "child subreaper" } else { "not a child subreaper" }
     ));
 
+    // The sandbox's own threads are made before the lab starts: a lab that forks without end
+    // (the fork bomb) may leave no room for one more task, and std's thread::spawn panics then.
+    let (reap_now, reap_go) = std::sync::mpsc::channel::<()>();
+    let reaper = std::thread::spawn(move || {
+        if reap_go.recv().is_ok() {
+            reaper();
+        }
+    });
+    let (listener_tx, listener_rx) = std::sync::mpsc::channel::<i32>();
+    let supervisor = opts.seccomp.then(|| {
+        std::thread::spawn(move || {
+            if let Ok(listener) = listener_rx.recv() {
+                seccomp::supervise(listener, me);
+            }
+        })
+    });
+
     let mut cmd = Command::new(&opts.lab);
     cmd.args(&opts.args).env("PROCLAB_TRACE_FD", "3").env_remove("PROCLAB_TRACE");
     // The spec's gates (gate/lib.rs), preloaded into the lab only — never into the sandbox.
@@ -436,10 +453,11 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
         if listener < 0 {
             trace("sandbox-error layer seccomp: no listener from the lab");
         } else {
-            std::thread::spawn(move || seccomp::supervise(listener, me));
+            let _ = listener_tx.send(listener);
         }
     }
-    let reaper = std::thread::spawn(reaper);
+    drop((listener_tx, supervisor));
+    let _ = reap_now.send(());
 
     // Wait for the runner to say `kill`, or to go away.
     let control = BufReader::new(std::io::stdin());

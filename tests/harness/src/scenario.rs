@@ -71,6 +71,8 @@ struct Log {
 struct Shared {
     log: Mutex<Log>,
     changed: Condvar,
+    /// Output readers holding bytes they have read but not yet put in the log.
+    in_hand: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -122,6 +124,9 @@ pub struct Scenario {
     terminal: Option<terminal::Terminal>,
     shared: Arc<Shared>,
     readers: Vec<JoinHandle<()>>,
+    /// Copies of the read ends of the lab's stdout and stderr, to see whether bytes wait unread
+    /// in them (see `Scenario::let_output_arrive`).
+    output_pipes: Vec<OwnedFd>,
     started: Instant,
     deadline: Duration,
     steps: RefCell<Vec<String>>,
@@ -160,6 +165,15 @@ fn pipe() -> (OwnedFd, OwnedFd) {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("proclab: cannot create a pipe")
 }
 
+/// Counts a reader's bytes as in the log again when dropped.
+struct InLog<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for InLog<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 fn spawn_reader(fd: OwnedFd, shared: Arc<Shared>, which: u8) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name(format!("proclab-reader-{which}"))
@@ -180,7 +194,10 @@ fn spawn_reader(fd: OwnedFd, shared: Arc<Shared>, which: u8) -> JoinHandle<()> {
                 let mut reader = file;
                 let mut buf = [0u8; 8192];
                 loop {
-                    match reader.read(&mut buf) {
+                    let got = reader.read(&mut buf);
+                    shared.in_hand.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let _in_log = InLog(&shared.in_hand);
+                    match got {
                         Ok(0) => {
                             if which == b'o' {
                                 shared.lock().stdout_closed = true;
@@ -328,6 +345,7 @@ impl Scenario {
         });
 
         let shared = Arc::new(Shared::default());
+        let output_pipes = [&out_r, &err_r].iter().filter_map(|fd| fd.try_clone().ok()).collect();
         let readers = vec![
             spawn_reader(out_r, shared.clone(), b'o'),
             spawn_reader(err_r, shared.clone(), b'e'),
@@ -354,6 +372,7 @@ impl Scenario {
             terminal,
             shared,
             readers,
+            output_pipes,
             started: Instant::now(),
             deadline: default_deadline(),
             steps: RefCell::new(Vec::new()),

@@ -7,6 +7,7 @@ use crate::tree::Tree;
 use i18n::t;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::time::{Duration, Instant};
 
 /// What the facts a spec observed say about a claim of the posts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,6 +219,26 @@ impl Scenario {
         }
     }
 
+    /// Waits (200 ms at most) until what the lab has written to stdout and stderr so far is in
+    /// the log: no byte left unread in the pipes, none in a reader's hands. A report shows
+    /// everything the lab printed before it was written.
+    fn let_output_arrive(&self) {
+        use std::os::fd::AsRawFd;
+        let end = Instant::now() + Duration::from_millis(200);
+        let unread = |fd: &std::os::fd::OwnedFd| {
+            let mut n: libc::c_int = 0;
+            // SAFETY: FIONREAD writes one int.
+            let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) };
+            rc == 0 && n > 0
+        };
+        while Instant::now() < end
+            && (self.output_pipes.iter().any(unread)
+                || self.shared.in_hand.load(std::sync::atomic::Ordering::SeqCst) > 0)
+        {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
     /// Fails the spec: what was expected, the tree observed now, the steps, the output.
     #[track_caller]
     pub fn fail(&self, expected: &str) -> ! {
@@ -232,6 +253,7 @@ impl Scenario {
 
     /// The failure report (public so specs and tools can show it).
     pub fn report(&self, expected: &str, t: &Tree) -> String {
+        self.let_output_arrive();
         let mut r = String::new();
         // The marker `── proclab:` is the same in every language (cargo lab finds reports by
         // it); the rest of the report is in the student's language (PROCLAB_LANG).
