@@ -8,7 +8,7 @@
 //! (times and statuses it saw itself), and by the lab's notes, each stamped with the time it was
 //! written (the same clock as `harness::trace::now_ns`).
 //!
-//! Chaos: `PROCLAB_CHAOS_SECS` (default 1.5) sets how long workers are killed at random,
+//! Chaos: `PROCLAB_CHAOS_SECS` (default 1) sets how long workers are killed at random,
 //! `PROCLAB_CHAOS_SEED` replays a run (the seed is printed), `PROCLAB_CHAOS_ROUNDS` runs several
 //! rounds in a row, each with its own scenario and seed.
 
@@ -780,7 +780,7 @@ fn chaos_workers_killed_at_random_are_replaced_and_never_left_as_zombies() {
 }
 
 fn chaos_round(seed: u64) {
-    let secs = env::<f64>("PROCLAB_CHAOS_SECS").unwrap_or(1.5);
+    let secs = env::<f64>("PROCLAB_CHAOS_SECS").unwrap_or(1.0);
     /// The longest pause between two kills.
     const MAX_GAP_MS: u64 = 40;
     /// The pause after a burst of two kills: longer than ZOMBIE_BOUND_MS, so that a zombie left
