@@ -182,6 +182,13 @@ fn package_manifest(lab: &Lab) -> Result<String, String> {
             absolute_paths(deps, &dir);
         }
     }
+    // The program keeps the package's name, which the spec finds it by (`lab!()`:
+    // CARGO_BIN_EXE_<package>).
+    if let Some(bins) = doc.get_mut("bin").and_then(|b| b.as_array_mut()) {
+        for b in bins.iter_mut().filter_map(|b| b.as_table_mut()) {
+            b.insert("name".into(), toml::Value::String(package(lab)));
+        }
+    }
     if let Some(tests) = doc.get_mut("test").and_then(|t| t.as_array_mut()) {
         for t in tests.iter_mut().filter_map(|t| t.as_table_mut()) {
             if let Some(p) = t.get("path").and_then(|p| p.as_str()) {
@@ -422,6 +429,17 @@ pub fn command(only: &[String]) -> Result<ExitCode, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scratch package builds the lab's program under the package's own name: the spec
+    /// finds it as CARGO_BIN_EXE_judgeNN (a [[bin]] keeping "lab01" broke every answer).
+    #[test]
+    fn a_judge_package_names_its_program_after_itself() {
+        let lab = crate::labs::all().into_iter().next().expect("lab 01");
+        let doc: toml::Table = package_manifest(&lab).unwrap().parse().unwrap();
+        assert_eq!(doc["package"]["name"].as_str(), Some("judge01"));
+        let bins = doc.get("bin").and_then(|b| b.as_array()).cloned().unwrap_or_default();
+        assert!(bins.iter().all(|b| b["name"].as_str() == Some("judge01")), "{bins:?}");
+    }
 
     #[test]
     fn a_wrong_answer_names_its_mistake_and_its_test() {
