@@ -116,6 +116,14 @@ fn main() {
         // A process outside every scenario that reports each signal it gets on stdout (one
         // byte, the signal number) and lives on: `sentinel`.
         "sentinel" => {
+            // It catches every signal it can, so only SIGKILL ends it: the test's Drop sends
+            // that, and if the test runner dies first, PDEATHSIG does (three sentinels were once
+            // found alive an hour after the runner that started them had gone).
+            // SAFETY: prctl with integer arguments.
+            unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+            if getppid().as_raw() == 1 {
+                return; // the runner had already gone
+            }
             extern "C" fn got(sig: i32) {
                 let b = [sig as u8];
                 // SAFETY: write(2) is async-signal-safe.
