@@ -14,6 +14,17 @@ use super::sys;
 /// How many processes (threads count too) a scenario may have at once.
 pub const NPROC: u64 = 1024;
 
+/// The bound for this scenario: NPROC, or a smaller one the harness's own tests ask for with
+/// `PROCLAB_NPROC` (the fork bomb of the adversarial suite proves the bound holds without
+/// making a thousand processes on every `cargo test`).
+pub fn bound() -> u64 {
+    std::env::var("PROCLAB_NPROC")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| (16..=NPROC).contains(&n))
+        .unwrap_or(NPROC)
+}
+
 pub fn no_core_files() {
     let mut lim = [0u64; 2];
     // SAFETY: get/setrlimit on a two-word buffer.
@@ -36,16 +47,16 @@ pub fn nproc(in_own_user_ns: bool) -> Option<String> {
     // SAFETY: get/setrlimit on a two-word buffer.
     unsafe {
         sys::getrlimit(sys::RLIMIT_NPROC, &mut lim);
-        let want = (base + NPROC).min(lim[1]);
+        let want = (base + bound()).min(lim[1]);
         lim = [want, want];
         if sys::setrlimit(sys::RLIMIT_NPROC, &lim) != 0 {
             return Some(format!("nproc unbounded ({})", sys::last_error("setrlimit")));
         }
     }
     Some(if in_own_user_ns {
-        format!("nproc {NPROC} (RLIMIT_NPROC in the scenario's user namespace)")
+        format!("nproc {} (RLIMIT_NPROC in the scenario's user namespace)", bound())
     } else {
-        format!("nproc {NPROC} (RLIMIT_NPROC = the user's {base} tasks + {NPROC})")
+        format!("nproc {n} (RLIMIT_NPROC = the user's {base} tasks + {n})", n = bound())
     })
 }
 
@@ -131,7 +142,7 @@ pub fn cgroup() -> Option<Cgroup> {
     let dir = format!("{home}/proclab-{me}-{}-{}", starttime(me)?, pid_namespace()?);
     std::fs::create_dir(&dir).ok()?;
     let cg = Cgroup { dir, home: format!("{home}/cgroup.procs") };
-    if sys::write_file(&format!("{}/pids.max", cg.dir), &NPROC.to_string()).is_err()
+    if sys::write_file(&format!("{}/pids.max", cg.dir), &bound().to_string()).is_err()
         || sys::write_file(&format!("{}/cgroup.procs", cg.dir), "0").is_err()
     {
         let _ = std::fs::remove_dir(&cg.dir);

@@ -323,7 +323,7 @@ fn run(opts: &Opts, cgroup: Option<limits::Cgroup>, cgroup_bound: bool) -> ! {
     reset_signals();
     limits::no_core_files();
     let bound = if cgroup_bound {
-        format!("nproc {} (pids cgroup)", limits::NPROC)
+        format!("nproc {} (pids cgroup)", limits::bound())
     } else {
         limits::nproc(opts.pidns)
             .unwrap_or_else(|| "nproc unbounded (root, and no writable pids cgroup)".into())

@@ -283,6 +283,10 @@ impl Scenario {
             let sigs: Vec<String> = setup.ignored.iter().map(|&s| (s as i32).to_string()).collect();
             cmd.arg("--ignore").arg(sigs.join(","));
         }
+        match setup.nproc {
+            Some(n) => cmd.env("PROCLAB_NPROC", n.to_string()),
+            None => cmd.env_remove("PROCLAB_NPROC"),
+        };
         if setup.hold_stdout {
             cmd.env("PROCLAB_HOLD_STDOUT", "1");
         } else {

@@ -38,6 +38,9 @@ pub struct Setup {
     /// the scenario's orphans go to pid 1 of the namespace because it is pid 1, as post 002
     /// says — not to the nearest subreaper, for there is none.
     pub without_subreaper: bool,
+    /// A bound on the scenario's processes smaller than the sandbox's 1024 (16 at least): the
+    /// harness's own fork bomb.
+    pub nproc: Option<u64>,
 }
 
 impl Setup {
@@ -98,6 +101,11 @@ impl Setup {
     /// A pseudo-terminal (Ctrl-C and friends through [`Scenario::type_keys`]).
     pub fn terminal(mut self) -> Self {
         self.terminal = true;
+        self
+    }
+    /// At most `n` processes in the scenario (16 ≤ n ≤ 1024), instead of 1024.
+    pub fn nproc(mut self, n: u64) -> Self {
+        self.nproc = Some(n);
         self
     }
     /// These layers of the sandbox.
