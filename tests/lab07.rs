@@ -102,6 +102,19 @@ fn started(sc: &Scenario, n: usize) -> Procs {
             "子进程 i 继承了一份列表副本，里面是在它之前 fork 出的 i 个子进程"
         ),
     );
+    // A child is safe to signal once it is at work: past its note, its copy of the list already
+    // forgotten (the fix's TODO comes after the note) — asleep in its loop, or held at a pause.
+    sc.until(
+        &say!(
+            "every child is at work: asleep in its loop (nanosleep) or held at a pause",
+            "每个子进程都已开始工作：在它的循环里睡眠（nanosleep），或停在一个暂停点"
+        ),
+        |t| {
+            kids.iter().all(|&k| {
+                t.get(k).is_some_and(|p| p.at_pause() || (p.state == 'S' && p.wchan.contains("nanosleep")))
+            })
+        },
+    );
     let joining: i32 = sc.note(parent, "joining").parse().unwrap_or(-1);
     sc.expect_eq(
         joining,
