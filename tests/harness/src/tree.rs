@@ -189,20 +189,12 @@ pub struct Tree {
     pub taken_ns: i128,
 }
 
-/// `pid`'s parent and session from /proc/PID/stat.
-fn ppid_and_session(pid: i32) -> Option<(i32, i32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the command's closing parenthesis: state ppid pgrp session …
-    let mut f = stat.get(stat.rfind(')')? + 2..)?.split_ascii_whitespace();
-    let (_, ppid, _, sid) = (f.next()?, f.next()?.parse().ok()?, f.next()?, f.next()?.parse().ok()?);
-    Some((ppid, sid))
-}
-
 /// `host_root` and its descendants by the kernel's lists of children; `None` where there are
 /// no such lists, or the root is gone or a zombie.
 fn members_by_children(host_root: i32, known: &[i32]) -> Option<Vec<i32>> {
-    let stat = std::fs::read_to_string(format!("/proc/{host_root}/stat")).ok()?;
-    if stat.get(stat.rfind(')')? + 2..)?.starts_with(['Z', 'X']) {
+    use procfs::process::Process;
+    let root = Process::new(host_root).ok()?;
+    if matches!(root.stat().ok()?.state, 'Z' | 'X') {
         return None;
     }
     let mut found = vec![host_root];
@@ -211,14 +203,14 @@ fn members_by_children(host_root: i32, known: &[i32]) -> Option<Vec<i32>> {
     while i < found.len() && found.len() < 100_000 {
         let pid = found[i];
         i += 1;
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
+        let Ok(tasks) = Process::new(pid).and_then(|p| p.tasks()) else { continue };
         for task in tasks.flatten() {
-            let children = match std::fs::read_to_string(task.path().join("children")) {
+            let children = match task.children() {
                 Ok(c) => c,
                 Err(_) if pid == host_root => return None, // no CONFIG_PROC_CHILDREN
                 Err(_) => continue,
             };
-            for child in children.split_ascii_whitespace().filter_map(|c| c.parse::<i32>().ok()) {
+            for child in children.into_iter().filter_map(|c| i32::try_from(c).ok()) {
                 if set.insert(child) {
                     found.push(child);
                 }
@@ -226,9 +218,8 @@ fn members_by_children(host_root: i32, known: &[i32]) -> Option<Vec<i32>> {
         }
     }
     for &pid in known {
-        if !set.contains(&pid)
-            && ppid_and_session(pid).is_some_and(|(ppid, sid)| sid == host_root || set.contains(&ppid))
-        {
+        let stat = || Process::new(pid).and_then(|p| p.stat()).ok();
+        if !set.contains(&pid) && stat().is_some_and(|st| st.session == host_root || set.contains(&st.ppid)) {
             set.insert(pid);
             found.push(pid);
         }
